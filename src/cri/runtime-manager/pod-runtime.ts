@@ -1,0 +1,114 @@
+// The runtime manager's interface: everything src/agent/ may know about a container
+// runtime. CRI messages never cross this line; the agent speaks pods, the manager speaks CRI.
+import type { V1Pod } from '@kubernetes/client-node';
+
+/** A sandbox as the runtime reports it, rebuilt from CRI state and io.kubernetes.* labels. */
+export interface ObservedSandbox {
+  id: string;
+  state: 'ready' | 'notready';
+  attempt: number;
+  createdAtMs: number;
+  runtimeHandler: string;
+  /** Primary IP first; empty for hostNetwork or before networking is done. */
+  ips: string[];
+}
+
+export type ObservedContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+/** One container instance (a restart is a new instance with attempt + 1). */
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  sandboxId: string;
+  attempt: number;
+  state: ObservedContainerState;
+  createdAtMs: number;
+  startedAtMs?: number;
+  finishedAtMs?: number;
+  exitCode?: number;
+  /** Runtime's reason, e.g. "Completed", "Error", "OOMKilled". */
+  reason?: string;
+  message?: string;
+  image: string;
+  imageRef: string;
+  /** io.kubernetes.container.hash: tells whether the spec changed since creation. */
+  specHash: string;
+}
+
+/** What the runtime holds for one pod UID. Newest sandbox first; containers newest first. */
+export interface RuntimePodStatus {
+  uid: string;
+  name: string;
+  namespace: string;
+  sandboxes: ObservedSandbox[];
+  containers: ObservedContainer[];
+}
+
+/** A failure of one executor step, carrying the reason users see (kubelet's names). */
+export interface StepFailure {
+  step: string;
+  /** e.g. CreatePodSandboxError, ErrImagePull, ImagePullBackOff, CrashLoopBackOff,
+   * CreateContainerConfigError, CreateContainerError, RunContainerError, InvalidImageName */
+  reason: string;
+  message: string;
+  container?: string;
+}
+
+export interface SyncResult {
+  failures: StepFailure[];
+  /** Waiting reason per container name (what containerStatuses[].state.waiting shows). */
+  waiting: Record<string, { reason: string; message: string }>;
+  /** Sync again after this long (a backoff expiring), if nothing else wakes the pod. */
+  retryAfterMs?: number;
+  /** Events to emit (Pulling, Pulled, Created, Started, Killing, BackOff, Failed, ...). */
+  events: PodEvent[];
+}
+
+export interface PodEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** Container the event is about (becomes involvedObject.fieldPath spec.containers{name}). */
+  container?: string;
+}
+
+/** What the agent hands the manager for one sync, beyond the pod itself. */
+export interface SyncContext {
+  nodeName: string;
+  hostIP: string;
+  /** Resolves a Secret (imagePullSecrets, secretKeyRef); undefined when absent. */
+  getSecret(namespace: string, name: string): Promise<import('@kubernetes/client-node').V1Secret | undefined>;
+  getConfigMap(namespace: string, name: string): Promise<import('@kubernetes/client-node').V1ConfigMap | undefined>;
+  /** RuntimeClass name → handler; undefined when the class does not exist. */
+  resolveRuntimeHandler(runtimeClassName: string): Promise<string | undefined>;
+}
+
+export interface RuntimeInfo {
+  runtimeName: string;
+  runtimeVersion: string;
+  runtimeApiVersion: string;
+}
+
+export interface RuntimeHealth {
+  runtimeReady: boolean;
+  networkReady: boolean;
+  message: string;
+}
+
+export interface PodRuntime {
+  info(): Promise<RuntimeInfo>;
+  health(): Promise<RuntimeHealth>;
+  /** Decide (computePodActions) and do (the executor) for one pod. Never throws for pod-level
+   * failures: they come back as StepFailures. */
+  syncPod(pod: V1Pod, observed: RuntimePodStatus, ctx: SyncContext): Promise<SyncResult>;
+  /** Stop every container (grace period in seconds, kubelet rules), then stop the sandbox(es).
+   * With `remove`, also remove containers and sandboxes. Idempotent. */
+  killPod(target: { uid: string; name: string; namespace: string; pod?: V1Pod }, observed: RuntimePodStatus, gracePeriodSeconds: number, remove: boolean): Promise<SyncResult>;
+  /** Full status of one pod (PodSandboxStatus + ContainerStatus for each instance). */
+  getPodStatus(uid: string, name: string, namespace: string): Promise<RuntimePodStatus>;
+  /** Cheap snapshot of every pod the runtime holds (ListPodSandbox + ListContainers), for PLEG,
+   * adoption after restart, and orphan cleanup. Details such as exit codes may be missing. */
+  relist(): Promise<RuntimePodStatus[]>;
+  /** Remove dead containers beyond the kubelet's keep rules, and sandboxes of unknown pods. */
+  garbageCollect(knownPodUids: ReadonlySet<string>): Promise<void>;
+}
