@@ -1,0 +1,141 @@
+// A typed CRI client: one async method per RPC the kubelet uses, on RuntimeService and
+// ImageService over unix sockets.
+//
+// Convention: every method takes the RPC's request message and resolves to its response
+// message (output form: all fields present, int64 as number, enums as names), e.g.
+//   const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc' });
+// Failures reject with CriError, whose `code` is the gRPC status.
+//
+// Each call has a deadline (default 2 min, the kubelet's runtimeRequestTimeout). While the
+// runtime is down a call fails fast with UNAVAILABLE (no waitForReady), and the channel is
+// rebuilt so the first call after the runtime returns connects afresh instead of waiting out
+// grpc's reconnect backoff.
+import * as grpc from '@grpc/grpc-js';
+import { pino, type Logger } from 'pino';
+import { parseCriEndpoint } from './endpoint.ts';
+import { CriError } from './errors.ts';
+import { loadCriPackage } from './proto-loader.ts';
+import type { RuntimeServiceClient } from './generated/runtime/v1/RuntimeService.ts';
+import type { ImageServiceClient } from './generated/runtime/v1/ImageService.ts';
+import type * as T from './types.ts';
+
+export interface CriClientOptions {
+  /** Separate image service endpoint (--image-service-endpoint); defaults to the runtime's. */
+  imageEndpoint?: string;
+  /** Deadline per call in ms; default 120000. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface CallOptions {
+  /** Overrides the client's deadline for this call (e.g. StopContainer's grace period + margin). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_CRI_TIMEOUT_MS = 2 * 60 * 1000;
+
+type AnyClient = grpc.Client & Record<string, Function>;
+
+/** One endpoint's grpc client, recreated after UNAVAILABLE. */
+class Channel<C extends grpc.Client> {
+  private client: C | undefined;
+  constructor(readonly endpoint: string, private readonly make: (target: string) => C) {}
+  get(): C {
+    this.client ??= this.make(parseCriEndpoint(this.endpoint).target);
+    return this.client;
+  }
+  reset(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+}
+
+// Reconnect quickly: a runtime restart takes seconds, and the kubelet polls every second.
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+};
+
+export class CriClient {
+  private readonly runtime: Channel<RuntimeServiceClient>;
+  private readonly image: Channel<ImageServiceClient>;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+
+  private constructor(endpoint: string, opts: CriClientOptions) {
+    parseCriEndpoint(endpoint); // fail early on a malformed endpoint
+    if (opts.imageEndpoint) parseCriEndpoint(opts.imageEndpoint);
+    const pkg = loadCriPackage();
+    const credentials = grpc.credentials.createInsecure();
+    this.runtime = new Channel(endpoint, (t) => new pkg.RuntimeService(t, credentials, CHANNEL_OPTIONS));
+    this.image = new Channel(opts.imageEndpoint ?? endpoint, (t) => new pkg.ImageService(t, credentials, CHANNEL_OPTIONS));
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_CRI_TIMEOUT_MS;
+    this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'cri-client' });
+  }
+
+  /** Connects lazily: the first call opens the socket. endpoint: "unix:///path" or "/path". */
+  static connect(endpoint: string, opts: CriClientOptions = {}): CriClient {
+    return new CriClient(endpoint, opts);
+  }
+
+  close(): void {
+    this.runtime.reset();
+    this.image.reset();
+  }
+
+  private call<Res>(channel: Channel<grpc.Client>, method: string, request: object, opts?: CallOptions): Promise<Res> {
+    const started = performance.now();
+    const deadline = new Date(Date.now() + (opts?.timeoutMs ?? this.timeoutMs));
+    const client = channel.get() as AnyClient;
+    return new Promise<Res>((resolve, reject) => {
+      client[method]!.call(client, request, { deadline }, (err: grpc.ServiceError | null, res: Res) => {
+        const ms = Math.round(performance.now() - started);
+        if (!err) {
+          this.log.debug({ method, ms }, 'CRI call');
+          resolve(res);
+          return;
+        }
+        this.log.debug({ method, ms, code: grpc.status[err.code], err: err.details }, 'CRI call failed');
+        if (err.code === grpc.status.UNAVAILABLE) channel.reset();
+        reject(CriError.fromServiceError(method, err, channel.endpoint));
+      });
+    });
+  }
+
+  private rt<Res>(method: string, request: object, opts?: CallOptions): Promise<Res> {
+    return this.call<Res>(this.runtime, method, request, opts);
+  }
+
+  private img<Res>(method: string, request: object, opts?: CallOptions): Promise<Res> {
+    return this.call<Res>(this.image, method, request, opts);
+  }
+
+  // --- RuntimeService --------------------------------------------------------------------
+
+  version(req: T.VersionRequest = { version: 'v1' }, o?: CallOptions) { return this.rt<T.VersionResponse>('Version', req, o); }
+  status(req: T.StatusRequest = {}, o?: CallOptions) { return this.rt<T.StatusResponse>('Status', req, o); }
+
+  runPodSandbox(req: T.RunPodSandboxRequest, o?: CallOptions) { return this.rt<T.RunPodSandboxResponse>('RunPodSandbox', req, o); }
+  stopPodSandbox(req: T.StopPodSandboxRequest, o?: CallOptions) { return this.rt<T.StopPodSandboxResponse>('StopPodSandbox', req, o); }
+  removePodSandbox(req: T.RemovePodSandboxRequest, o?: CallOptions) { return this.rt<T.RemovePodSandboxResponse>('RemovePodSandbox', req, o); }
+  podSandboxStatus(req: T.PodSandboxStatusRequest, o?: CallOptions) { return this.rt<T.PodSandboxStatusResponse>('PodSandboxStatus', req, o); }
+  listPodSandbox(req: T.ListPodSandboxRequest = {}, o?: CallOptions) { return this.rt<T.ListPodSandboxResponse>('ListPodSandbox', req, o); }
+
+  createContainer(req: T.CreateContainerRequest, o?: CallOptions) { return this.rt<T.CreateContainerResponse>('CreateContainer', req, o); }
+  startContainer(req: T.StartContainerRequest, o?: CallOptions) { return this.rt<T.StartContainerResponse>('StartContainer', req, o); }
+  stopContainer(req: T.StopContainerRequest, o?: CallOptions) { return this.rt<T.StopContainerResponse>('StopContainer', req, o); }
+  removeContainer(req: T.RemoveContainerRequest, o?: CallOptions) { return this.rt<T.RemoveContainerResponse>('RemoveContainer', req, o); }
+  listContainers(req: T.ListContainersRequest = {}, o?: CallOptions) { return this.rt<T.ListContainersResponse>('ListContainers', req, o); }
+  containerStatus(req: T.ContainerStatusRequest, o?: CallOptions) { return this.rt<T.ContainerStatusResponse>('ContainerStatus', req, o); }
+  updateContainerResources(req: T.UpdateContainerResourcesRequest, o?: CallOptions) { return this.rt<T.UpdateContainerResourcesResponse>('UpdateContainerResources', req, o); }
+  execSync(req: T.ExecSyncRequest, o?: CallOptions) { return this.rt<T.ExecSyncResponse>('ExecSync', req, o); }
+
+  // --- ImageService ----------------------------------------------------------------------
+
+  listImages(req: T.ListImagesRequest = {}, o?: CallOptions) { return this.img<T.ListImagesResponse>('ListImages', req, o); }
+  imageStatus(req: T.ImageStatusRequest, o?: CallOptions) { return this.img<T.ImageStatusResponse>('ImageStatus', req, o); }
+  pullImage(req: T.PullImageRequest, o?: CallOptions) { return this.img<T.PullImageResponse>('PullImage', req, o); }
+  removeImage(req: T.RemoveImageRequest, o?: CallOptions) { return this.img<T.RemoveImageResponse>('RemoveImage', req, o); }
+  imageFsInfo(req: T.ImageFsInfoRequest = {}, o?: CallOptions) { return this.img<T.ImageFsInfoResponse>('ImageFsInfo', req, o); }
+}

@@ -1,0 +1,8 @@
+// Original file: src/cri/proto/runtime.proto
+
+
+export interface RemoveContainerResponse {
+}
+
+export interface RemoveContainerResponse__Output {
+}

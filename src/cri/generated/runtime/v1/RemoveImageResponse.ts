@@ -1,0 +1,8 @@
+// Original file: src/cri/proto/runtime.proto
+
+
+export interface RemoveImageResponse {
+}
+
+export interface RemoveImageResponse__Output {
+}

@@ -1,0 +1,8 @@
+// Original file: src/cri/proto/runtime.proto
+
+
+export interface RemovePodSandboxResponse {
+}
+
+export interface RemovePodSandboxResponse__Output {
+}
