@@ -11,6 +11,8 @@ export interface ObservedSandbox {
   runtimeHandler: string;
   /** Primary IP first; empty for hostNetwork or before networking is done. */
   ips: string[];
+  /** The sandbox shares the node's network namespace (known from PodSandboxStatus). */
+  hostNetwork?: boolean;
 }
 
 export type ObservedContainerState = 'created' | 'running' | 'exited' | 'unknown';
