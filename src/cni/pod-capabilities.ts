@@ -1,0 +1,97 @@
+// What a pod asks of the network, in CNI runtimeConfig terms: hostPorts become portMappings
+// (for portmap) and the kubernetes.io/{ingress,egress}-bandwidth annotations become bandwidth
+// (for the bandwidth plugin), as the kubelet and containerd compute them.
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { CniErrorCode, CniPluginError } from './errors.ts';
+
+export interface PortMapping {
+  hostPort: number;
+  containerPort: number;
+  protocol: string;
+  hostIP?: string;
+}
+
+export interface BandwidthLimits {
+  ingressRate?: number;
+  ingressBurst?: number;
+  egressRate?: number;
+  egressBurst?: number;
+}
+
+export const INGRESS_BANDWIDTH_ANNOTATION = 'kubernetes.io/ingress-bandwidth';
+export const EGRESS_BANDWIDTH_ANNOTATION = 'kubernetes.io/egress-bandwidth';
+// The kubelet's bounds for the annotations, in bits per second.
+const MIN_BANDWIDTH = 1e3;
+const MAX_BANDWIDTH = 1e15;
+// The kubelet asks for "no burst limit" this way; the bandwidth plugin needs a burst with a rate.
+const UNLIMITED_BURST = 2 ** 31 - 1;
+
+const SUFFIX_FACTORS: Record<string, number> = {
+  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes resource quantity ("10M", "1.5Gi", "1e6") as a number. */
+export function parseQuantity(text: string): number {
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a quantity`);
+  const value = Number(m[1]);
+  if (m[2]) return value * 10 ** Number(m[2].slice(1));
+  return value * SUFFIX_FACTORS[m[3] ?? ''];
+}
+
+function bandwidthOf(annotations: Record<string, string>, key: string): number | undefined {
+  const text = annotations[key];
+  if (text === undefined) return undefined;
+  let bits: number;
+  try {
+    bits = parseQuantity(text);
+  } catch (err) {
+    throw new CniPluginError(CniErrorCode.invalidNetworkConfig, `annotation ${key}: ${(err as Error).message}`);
+  }
+  if (bits < MIN_BANDWIDTH) throw new CniPluginError(CniErrorCode.invalidNetworkConfig, `annotation ${key}: ${text} is unreasonably small (< 1k bits/s)`);
+  if (bits > MAX_BANDWIDTH) throw new CniPluginError(CniErrorCode.invalidNetworkConfig, `annotation ${key}: ${text} is unreasonably large (> 1P bits/s)`);
+  return Math.floor(bits);
+}
+
+/** Ports of the pod's containers (and restartable init containers) that ask for a hostPort. */
+export function podPortMappings(pod: V1Pod): PortMapping[] {
+  const containers: V1Container[] = [
+    ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+    ...(pod.spec?.containers ?? []),
+  ];
+  const out: PortMapping[] = [];
+  for (const c of containers) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      out.push({
+        hostPort: p.hostPort,
+        containerPort: p.containerPort,
+        protocol: (p.protocol ?? 'TCP').toLowerCase(),
+        ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+export function podBandwidth(pod: V1Pod): BandwidthLimits | undefined {
+  const annotations = pod.metadata?.annotations ?? {};
+  const ingress = bandwidthOf(annotations, INGRESS_BANDWIDTH_ANNOTATION);
+  const egress = bandwidthOf(annotations, EGRESS_BANDWIDTH_ANNOTATION);
+  if (ingress === undefined && egress === undefined) return undefined;
+  return {
+    ...(ingress !== undefined ? { ingressRate: ingress, ingressBurst: UNLIMITED_BURST } : {}),
+    ...(egress !== undefined ? { egressRate: egress, egressBurst: UNLIMITED_BURST } : {}),
+  };
+}
+
+/** Every capability argument the pod implies; each plugin later sees only those it declares. */
+export function podCapabilityArgs(pod: V1Pod): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  const ports = podPortMappings(pod);
+  if (ports.length) args.portMappings = ports;
+  const bandwidth = podBandwidth(pod);
+  if (bandwidth) args.bandwidth = bandwidth;
+  return args;
+}
