@@ -1,0 +1,55 @@
+// Pod admission, the kubelet's last word before a pod may run here. Pure: the node, the
+// pods already admitted, and the pod decide it. Devices are asked separately (they allocate).
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { hostPortConflict } from './host-ports.ts';
+import { podMatchesNode } from './node-affinity.ts';
+import { podRequests } from './pod-requests.ts';
+import { milliCpu, parseQuantity } from './quantity.ts';
+
+export type AdmitResult = { admitted: true } | { admitted: false; reason: string; message: string };
+
+function allocatableOf(node: V1Node): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, q] of Object.entries((node.status?.allocatable ?? {}) as Record<string, string>)) {
+    out[name] = name === 'cpu' ? milliCpu(q) : Math.floor(parseQuantity(q));
+  }
+  return out;
+}
+
+function rejected(reason: string, message: string): AdmitResult {
+  return { admitted: false, reason, message };
+}
+
+export function admitPod(pod: V1Pod, node: V1Node, admittedPods: readonly V1Pod[]): AdmitResult {
+  const allocatable = allocatableOf(node);
+
+  // Resources first, as the kubelet's fit check: pods count, then each requested resource.
+  const maxPods = allocatable.pods ?? Infinity;
+  if (admittedPods.length + 1 > maxPods) {
+    return rejected('OutOfpods', `Node didn't have enough resource: pods, requested: 1, used: ${admittedPods.length}, capacity: ${maxPods}`);
+  }
+  const requested = podRequests(pod);
+  const used: Record<string, number> = {};
+  for (const p of admittedPods) {
+    for (const [name, v] of Object.entries(podRequests(p))) used[name] = (used[name] ?? 0) + v;
+  }
+  const order = ['cpu', 'memory', 'ephemeral-storage', ...Object.keys(requested).filter((n) => !['cpu', 'memory', 'ephemeral-storage'].includes(n)).sort()];
+  for (const name of order) {
+    const want = requested[name];
+    if (!want) continue;
+    const capacity = allocatable[name] ?? 0;
+    const inUse = used[name] ?? 0;
+    if (inUse + want > capacity) {
+      return rejected(`OutOf${name}`, `Node didn't have enough resource: ${name}, requested: ${want}, used: ${inUse}, capacity: ${capacity}`);
+    }
+  }
+
+  if (!podMatchesNode(pod, node)) {
+    return rejected('NodeAffinity', "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector");
+  }
+  const conflict = hostPortConflict(pod, admittedPods);
+  if (conflict) {
+    return rejected('NodePorts', `Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports (${conflict.protocol}/${conflict.port})`);
+  }
+  return { admitted: true };
+}

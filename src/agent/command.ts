@@ -1,0 +1,54 @@
+// The root `mini-kubelet` command: the node agent itself, with the kubelet's flag names.
+import { Command } from 'commander';
+import { ConfigError } from './config/config-error.ts';
+import { resolveAgentConfig, type AgentFlags } from './config/resolve-config.ts';
+import { createLogger } from './logger.ts';
+import { runUntilSignal } from './run-until-signal.ts';
+
+/** The agent's flags; `dev` reuses them so both commands accept the same spelling. */
+export function addAgentOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it')
+    .option('--kubeconfig <file>', 'kubeconfig for the API server; without it the agent runs static pods alone')
+    .option('--hostname-override <name>', 'node name instead of the hostname')
+    .option('--container-runtime-endpoint <endpoint>', 'CRI runtime endpoint (default unix:///run/containerd/containerd.sock)')
+    .option('--image-service-endpoint <endpoint>', 'CRI image service endpoint (default: the runtime endpoint)')
+    .option('--root-dir <dir>', 'state directory (default /var/lib/mini-kubelet)')
+    .option('--pod-manifest-path <dir>', 'directory (or file) of static pod manifests')
+    .option('--pod-logs-dir <dir>', 'container log root (default /var/log/pods)')
+    .option('--node-labels <k=v,...>', 'labels to add to the Node at registration')
+    .option('--register-with-taints <k=v:Effect,...>', 'taints to add to the Node at registration')
+    .option('--max-pods <n>', 'pods this node admits at most (default 110)')
+    .option('--node-ip <ip>', 'the node InternalIP (default: first non-loopback IPv4)')
+    .option('--address <ip>', 'bind address of the node API server (default 0.0.0.0)')
+    .option('--port <port>', 'node API server port (default 10250; 0 = ephemeral)')
+    .option('--healthz-port <port>', 'healthz port on 127.0.0.1 (default 10248; 0 = ephemeral)')
+    .option('--allow-privileged', 'admit privileged containers')
+    .option('--v <level>', 'klog-style verbosity (0-10)')
+    .option('--log-level <level>', 'pino level: trace, debug, info, warn, error')
+    .option('--network-mode <mode>', 'runtime (the CRI runtime runs CNI) or agent (the agent does)')
+    .option('--cni-conf-dir <dir>', 'CNI configuration directory, agent network mode (default /etc/cni/net.d)')
+    .option('--cni-bin-dir <dir>', 'CNI plugin directory, agent network mode (default /opt/cni/bin)')
+    .option('--cni-network <name>', 'CNI network to use (default: the first conflist)')
+    .option('--device-plugin-dir <dir>', 'device plugin socket directory')
+    .option('--runtime-request-timeout <duration>', 'timeout of each CRI call (default 2m0s)');
+}
+
+export function registerAgentCommand(program: Command): void {
+  // Root options are only read before a subcommand's name, so `dev --port` is dev's own.
+  program.enablePositionalOptions();
+  addAgentOptions(program).action(async (flags: AgentFlags) => {
+    let resolved;
+    try {
+      resolved = resolveAgentConfig(flags);
+    } catch (err) {
+      if (err instanceof ConfigError) program.error(`error: ${err.message}`, { exitCode: 2, code: 'mini-kubelet.config' });
+      throw err;
+    }
+    const logger = createLogger(resolved.config.logLevel);
+    if (resolved.ignoredFileFields.length) logger.warn({ fields: resolved.ignoredFileFields }, 'KubeletConfiguration fields not implemented here are ignored');
+    const { startAgent } = await import('./start-agent.ts');
+    await runUntilSignal(logger, () => startAgent(resolved.config, { logger }));
+  });
+}
+

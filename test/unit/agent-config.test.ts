@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveAgentConfig, type AgentFlags } from '../../src/agent/config/resolve-config.ts';
+import { ConfigError } from '../../src/agent/config/config-error.ts';
+import { parseDuration, parseLabels, parseTaints } from '../../src/agent/config/value-parsers.ts';
+
+const header = 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n';
+
+function resolve(flags: AgentFlags, file?: string) {
+  return resolveAgentConfig({ hostnameOverride: 'node-a', ...flags, ...(file !== undefined ? { config: 'cfg.yaml' } : {}) }, () => file ?? '');
+}
+
+test('defaults follow the kubelet', () => {
+  const { config } = resolve({});
+  assert.equal(config.containerRuntimeEndpoint, 'unix:///run/containerd/containerd.sock');
+  assert.equal(config.rootDir, '/var/lib/mini-kubelet');
+  assert.equal(config.podLogsDir, '/var/log/pods');
+  assert.equal(config.maxPods, 110);
+  assert.equal(config.port, 10250);
+  assert.equal(config.healthzPort, 10248);
+  assert.equal(config.kubeconfig, undefined);
+  assert.equal(config.networkMode, 'runtime');
+});
+
+test('node name comes from --hostname-override, lower-cased', () => {
+  assert.equal(resolve({ hostnameOverride: 'Worker-1' }).config.nodeName, 'worker-1');
+});
+
+test('labels and taints parse from the kubelet syntax', () => {
+  assert.deepEqual(parseLabels('--node-labels', 'a=b, example.com/zone=z1,empty='), { a: 'b', 'example.com/zone': 'z1', empty: '' });
+  assert.deepEqual(parseTaints('--register-with-taints', 'dedicated=gpu:NoSchedule,maint:NoExecute'), [
+    { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+    { key: 'maint', effect: 'NoExecute' },
+  ]);
+});
+
+test('durations use Go syntax', () => {
+  assert.equal(parseDuration('x', '2m0s'), 120_000);
+  assert.equal(parseDuration('x', '1h30m'), 5_400_000);
+  assert.equal(parseDuration('x', '250ms'), 250);
+  assert.throws(() => parseDuration('x', '10 seconds'), ConfigError);
+});
+
+test('the config file sets fields under kubelet names and flags override it', () => {
+  const file = `${header}maxPods: 20\nstaticPodPath: /etc/static\nhealthzPort: 0\nruntimeRequestTimeout: 30s\n` +
+    `registerWithTaints:\n- key: k\n  value: v\n  effect: NoSchedule\nnodeLeaseDurationSeconds: 20\nclusterDNS: [10.0.0.10]\n`;
+  const { config, ignoredFileFields } = resolve({ maxPods: '7' }, file);
+  assert.equal(config.maxPods, 7);
+  assert.equal(config.podManifestPath, '/etc/static');
+  assert.equal(config.healthzPort, 0);
+  assert.equal(config.runtimeRequestTimeoutMs, 30_000);
+  assert.deepEqual(config.registerWithTaints, [{ key: 'k', value: 'v', effect: 'NoSchedule' }]);
+  assert.equal(config.intervals.leaseDurationSeconds, 20);
+  assert.equal(config.intervals.leaseRenewMs, 5_000);
+  assert.deepEqual(ignoredFileFields, ['clusterDNS']);
+});
+
+const rejected: Array<[string, AgentFlags, string | undefined, RegExp]> = [
+  ['bad label', { nodeLabels: 'novalue' }, undefined, /--node-labels/],
+  ['bad label key', { nodeLabels: '-x=1' }, undefined, /--node-labels: invalid label key/],
+  ['bad taint effect', { registerWithTaints: 'a=b:Sometimes' }, undefined, /--register-with-taints: invalid taint effect/],
+  ['taint without effect', { registerWithTaints: 'a=b' }, undefined, /--register-with-taints/],
+  ['max pods not a number', { maxPods: 'many' }, undefined, /--max-pods/],
+  ['port out of range', { port: '70000' }, undefined, /--port/],
+  ['network mode', { networkMode: 'bridge' }, undefined, /--network-mode/],
+  ['log level', { logLevel: 'loud' }, undefined, /--log-level/],
+  ['unknown file field', {}, `${header}maxPod: 3\n`, /^maxPod: unknown field/],
+  ['wrong field type', {}, `${header}maxPods: "3"\n`, /^maxPods: must be an integer, got string/],
+  ['wrong kind', {}, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: Pod\n', /kind/],
+  ['bad duration in file', {}, `${header}runtimeRequestTimeout: soon\n`, /^runtimeRequestTimeout/],
+  ['bad taint in file', {}, `${header}registerWithTaints:\n- key: a\n  effect: Never\n`, /registerWithTaints\[0\]/],
+  ['not yaml', {}, `${header}maxPods: [\n`, /not valid YAML/],
+];
+
+for (const [name, flags, file, message] of rejected) {
+  test(`rejects ${name} with a message naming the field`, () => {
+    assert.throws(() => resolve(flags, file), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+  });
+}
