@@ -1,0 +1,104 @@
+// The leaf steps of tearing a world down. Each is synchronous and idempotent, so the same
+// steps serve an orderly stop() and the last-chance cleanup in a process 'exit' hook.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
+}
+
+/** Pids of containerd shims serving the containerd at `socket` (found by their -address flag). */
+export function shimPidsOf(socket: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (!argv[0]?.includes('containerd-shim')) continue;
+    const at = argv.indexOf('-address');
+    if (at >= 0 && argv[at + 1] === socket) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+export function killPids(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** runc containers (sandboxes and containers) in a runc root; the shim adds a namespace level. */
+export function runcStateDirs(runcRoot: string): string[] {
+  if (!existsSync(runcRoot)) return [];
+  return readdirSync(runcRoot).map((ns) => join(runcRoot, ns));
+}
+
+export function runcContainerIds(runcStateDir: string): string[] {
+  try {
+    return run('runc', ['--root', runcStateDir, 'list', '-q']).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Kills and deletes every runc container under `runcRoot`: what containerd left behind. */
+export function forceDeleteRuncContainers(runcRoot: string): number {
+  let deleted = 0;
+  for (const stateDir of runcStateDirs(runcRoot)) {
+    for (const id of runcContainerIds(stateDir)) {
+      try {
+        run('runc', ['--root', stateDir, 'delete', '--force', id]);
+        deleted++;
+      } catch {
+        // gone already, or its state is broken: the unmount and rm below still clean up
+      }
+    }
+  }
+  return deleted;
+}
+
+/** Mount points at or below `dir`, deepest first (mountinfo escapes blanks as octal). */
+export function mountsUnder(dir: string): string[] {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+    .map((line) => unescape(line.split(' ')[4] ?? ''))
+    .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Lazily unmounts everything under `dir` (rootfs overlays, sandbox shm, netns bind mounts). */
+export function unmountAllUnder(dir: string): string[] {
+  for (let pass = 0; pass < 5; pass++) {
+    const mounts = mountsUnder(dir);
+    if (!mounts.length) return [];
+    for (const mountPoint of mounts) {
+      try {
+        run('umount', ['-l', mountPoint]);
+      } catch {
+        // stacked mounts come off one per pass
+      }
+    }
+  }
+  return mountsUnder(dir);
+}
+
+export function deleteLink(name: string): void {
+  if (existsSync(`/sys/class/net/${name}`)) run('ip', ['link', 'delete', name]);
+}
+
+/** libcni caches each ADD result on the host (/var/lib/cni/results/NETWORK-ID-IFNAME). */
+export function removeCniResultCache(networkName: string, cacheDir = '/var/lib/cni/results'): void {
+  if (!existsSync(cacheDir)) return;
+  for (const name of readdirSync(cacheDir)) {
+    if (name.startsWith(`${networkName}-`)) rmSync(join(cacheDir, name), { force: true });
+  }
+}

@@ -1,0 +1,141 @@
+// The test world comes up from nothing, serves real CRI on containerd with images from its
+// loopback registries (one behind basic auth), runs a networked busybox pod, routes
+// sandboxes by runtime handler, and leaves nothing of its own behind when stopped.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'node:test';
+import { CriClient } from '../../src/cri/client.ts';
+import type { PodSandboxConfig } from '../../src/cri/types.ts';
+import { pidAlive } from '../../src/world/daemon.ts';
+import { mountsUnder, shimPidsOf } from '../../src/world/teardown.ts';
+import { waitFor } from '../../src/world/wait.ts';
+import { requireE2e } from '../helpers/e2e.ts';
+import { startWorldFor } from '../helpers/world.ts';
+
+function sandboxConfig(name: string, logDir: string, hostNetwork = false): PodSandboxConfig {
+  const uid = `uid-${name}-${process.pid}`;
+  return {
+    metadata: { name, uid, namespace: 'default', attempt: 0 },
+    // containerd 1.6 refuses a hostname for host-network sandboxes (no private UTS namespace).
+    ...(hostNetwork ? {} : { hostname: name }),
+    logDirectory: join(logDir, `default_${name}_${uid}`),
+    labels: { 'io.kubernetes.pod.name': name },
+    linux: { securityContext: { namespaceOptions: { network: hostNetwork ? 'NODE' : 'POD' } } },
+  };
+}
+
+/** Pid of a runc container's init process, from the handler's runc state root. */
+function runcPid(runcRoot: string, id: string): number {
+  return JSON.parse(execFileSync('runc', ['--root', join(runcRoot, 'k8s.io'), 'state', id], { encoding: 'utf8' })).pid;
+}
+
+function runcIds(runcRoot: string): string[] {
+  if (!existsSync(join(runcRoot, 'k8s.io'))) return [];
+  return execFileSync('runc', ['--root', join(runcRoot, 'k8s.io'), 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+test('the test world runs real pods and leaves nothing behind', { timeout: 180_000 }, async (t) => {
+  if (!requireE2e(t)) return;
+  const world = await startWorldFor(t);
+  const cri = CriClient.connect(world.containerdEndpoint, { timeoutMs: 60_000 });
+  t.after(() => cri.close());
+  assert.ok(world.root.length > 1 && existsSync(join(world.root, 'containerd', 'config.toml')));
+
+  await t.test('containerd answers CRI Version', async () => {
+    const v = await cri.version();
+    assert.equal(v.runtimeName, 'containerd');
+    assert.equal(v.runtimeApiVersion, 'v1');
+  });
+
+  await t.test('busybox pulls from the loopback registry through CRI', async () => {
+    const { imageRef } = await cri.pullImage({ image: { image: world.images.busybox } });
+    assert.match(imageRef, /^sha256:[0-9a-f]{64}$/);
+    const { image } = await cri.imageStatus({ image: { image: world.images.busybox } });
+    assert.ok(image?.repoTags.includes(world.images.busybox));
+  });
+
+  await t.test('the private image pulls only with credentials', async () => {
+    const image = { image: world.images.privateBusybox };
+    await assert.rejects(cri.pullImage({ image }), /401|unauthorized|authoriz/i);
+    const wrong = { username: world.authRegistry.username, password: 'not-the-password' };
+    await assert.rejects(cri.pullImage({ image, auth: wrong }), /401|unauthorized|authoriz/i);
+    const { authRegistry: { username, password } } = world;
+    const { imageRef } = await cri.pullImage({ image, auth: { username, password } });
+    assert.match(imageRef, /^sha256:/);
+  });
+
+  let podPid = 0;
+  let sleeperPid = 0;
+  let podNetns = '';
+  await t.test('a busybox pod runs with an IP from the world bridge', async () => {
+    const config = sandboxConfig('sleeper', world.podLogDir);
+    const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc' });
+    const { containerId } = await cri.createContainer({
+      podSandboxId,
+      sandboxConfig: config,
+      config: { metadata: { name: 'sleep', attempt: 0 }, image: { image: world.images.busybox }, command: ['sleep', '3600'], logPath: 'sleep/0.log' },
+    });
+    await cri.startContainer({ containerId });
+    await waitFor(async () => (await cri.containerStatus({ containerId })).status?.state === 'CONTAINER_RUNNING',
+      { timeoutMs: 10_000, what: 'container running' });
+
+    const { status } = await cri.podSandboxStatus({ podSandboxId });
+    assert.equal(status?.state, 'SANDBOX_READY');
+    const ip = status?.network?.ip ?? '';
+    assert.ok(world.network);
+    const prefix = world.network.subnet.split('.').slice(0, 2).join('.') + '.';
+    assert.ok(ip.startsWith(prefix), `pod IP ${ip} should be in ${world.network.subnet}`);
+    assert.ok(existsSync(`/sys/class/net/${world.network.bridge}`), 'the world bridge exists');
+
+    podPid = runcPid(world.runtimeRoots.runc, podSandboxId);
+    sleeperPid = runcPid(world.runtimeRoots.runc, containerId);
+    assert.match(readFileSync(`/proc/${sleeperPid}/cmdline`, 'utf8'), /^sleep\0 ?3600/);
+    podNetns = readlinkSync(`/proc/${podPid}/ns/net`);
+    assert.notEqual(podNetns, readlinkSync('/proc/self/ns/net'), 'the pod has a network namespace of its own');
+  });
+
+  await t.test('the runtime handler picks which runc ran the sandbox', async () => {
+    const config = sandboxConfig('alt', world.podLogDir, true);
+    const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc-alt' });
+    assert.ok(runcIds(world.runtimeRoots['runc-alt']).includes(podSandboxId));
+    assert.ok(!runcIds(world.runtimeRoots.runc).includes(podSandboxId));
+    await assert.rejects(cri.runPodSandbox({ config: sandboxConfig('nohandler', world.podLogDir, true), runtimeHandler: 'no-such-handler' }));
+  });
+
+  await t.test('stop leaves no process, mount, netns or bridge of the world behind', async () => {
+    const socket = world.containerdEndpoint.slice('unix://'.length);
+    const pids = [...world.daemonPids(), ...shimPidsOf(socket), podPid, sleeperPid];
+    assert.ok(pids.length >= 5 && pids.every((pid) => pid > 0 && pidAlive(pid)), 'world processes run before stop');
+    const netnsId = podNetns.replace(/^net:/, ''); // "[inode]"
+    const nsfsMountsOf = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(` net:${netnsId} `));
+    assert.ok(nsfsMountsOf().length > 0, 'the pod netns is bind-mounted while the pod exists');
+
+    await world.stop();
+
+    assert.deepEqual(pids.filter(pidAlive), [], 'no process of the world is alive');
+    assert.deepEqual(shimPidsOf(socket), []);
+    assert.deepEqual(mountsUnder(world.root), []);
+    assert.deepEqual(nsfsMountsOf(), [], 'the pod netns is gone');
+    assert.ok(!existsSync(`/sys/class/net/${world.network!.bridge}`), 'the bridge is deleted');
+    assert.ok(!existsSync(world.root), 'the root is removed');
+  });
+});
+
+test('two worlds run one after another in one process', { timeout: 120_000 }, async (t) => {
+  if (!requireE2e(t)) return;
+  for (const cni of ['bridge', 'none'] as const) {
+    const world = await startWorldFor(t, { cni });
+    const cri = CriClient.connect(world.containerdEndpoint, { timeoutMs: 30_000 });
+    try {
+      const { status } = await cri.status();
+      const network = status?.conditions.find((c) => c.type === 'NetworkReady');
+      assert.equal(network?.status, cni === 'bridge', `NetworkReady with cni=${cni}`);
+    } finally {
+      cri.close();
+    }
+    await world.stop();
+    assert.ok(!existsSync(world.root));
+  }
+});
