@@ -1,0 +1,78 @@
+// Fault injection for the simulated runtime: make the nth call of an RPC fail with a chosen
+// gRPC status, or hold it for a while, to exercise the caller's error and timeout paths.
+import { status } from '@grpc/grpc-js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SimError } from './errors.ts';
+
+/** RPC names as in the .proto, e.g. "RunPodSandbox", "PullImage". */
+export type CriRpcName =
+  | 'Version' | 'RunPodSandbox' | 'StopPodSandbox' | 'RemovePodSandbox' | 'PodSandboxStatus' | 'ListPodSandbox'
+  | 'CreateContainer' | 'StartContainer' | 'StopContainer' | 'RemoveContainer' | 'ListContainers'
+  | 'ContainerStatus' | 'UpdateContainerResources' | 'ExecSync' | 'Status'
+  | 'ListImages' | 'ImageStatus' | 'PullImage' | 'RemoveImage' | 'ImageFsInfo';
+
+export interface FaultWindow {
+  /** Which upcoming call is hit first: 1 = the next call (default). */
+  nth?: number;
+  /** How many consecutive calls are hit from there (default 1; Infinity for all). */
+  times?: number;
+}
+
+export interface FailOptions extends FaultWindow {
+  /** gRPC status code (default UNKNOWN, what containerd answers for most failures). */
+  code?: status;
+  message?: string;
+}
+
+interface Rule {
+  rpc: CriRpcName;
+  from: number;
+  until: number;
+  failWith?: { code: status; message: string };
+  delayMs?: number;
+}
+
+export class FaultInjector {
+  private readonly counts = new Map<CriRpcName, number>();
+  private rules: Rule[] = [];
+
+  /** Make calls of `rpc` in the window fail. */
+  fail(rpc: CriRpcName, opts: FailOptions = {}): void {
+    const code = opts.code ?? status.UNKNOWN;
+    this.rules.push({ rpc, ...this.window(rpc, opts), failWith: { code, message: opts.message ?? `injected fault: ${rpc} failed` } });
+  }
+
+  /** Hold calls of `rpc` in the window for `ms` before they are answered normally. */
+  delay(rpc: CriRpcName, ms: number, opts: FaultWindow = {}): void {
+    this.rules.push({ rpc, ...this.window(rpc, opts), delayMs: ms });
+  }
+
+  /** Forget every rule (call counts are kept). */
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** How many calls of `rpc` the runtime has received so far. */
+  callCount(rpc: CriRpcName): number {
+    return this.counts.get(rpc) ?? 0;
+  }
+
+  /** Called by the server before it handles each RPC: counts it, then applies the rules. */
+  async before(rpc: CriRpcName): Promise<void> {
+    const n = this.callCount(rpc) + 1;
+    this.counts.set(rpc, n);
+    const hits = this.rules.filter((r) => r.rpc === rpc && r.from <= n && n < r.until);
+    const delayMs = hits.reduce((sum, r) => sum + (r.delayMs ?? 0), 0);
+    if (delayMs > 0) await sleep(delayMs);
+    const failure = hits.find((r) => r.failWith)?.failWith;
+    if (failure) throw new SimError(failure.code, failure.message);
+  }
+
+  private window(rpc: CriRpcName, opts: FaultWindow): { from: number; until: number } {
+    const nth = opts.nth ?? 1;
+    const times = opts.times ?? 1;
+    if (!(nth >= 1) || !(times >= 1)) throw new RangeError('nth and times must be >= 1');
+    const from = this.callCount(rpc) + nth;
+    return { from, until: from + times };
+  }
+}

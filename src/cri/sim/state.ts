@@ -1,0 +1,35 @@
+// Everything the simulated runtime holds. It outlives one server: hand it to a new
+// startSimRuntime to model a runtime restart in which containers keep running, as they do
+// under containerd's shims.
+import { ContainerStore } from './containers.ts';
+import type { PullRecord } from './image-service.ts';
+import { defaultPullable, ImageStore } from './images.ts';
+import { SandboxStore } from './sandboxes.ts';
+
+export const DEFAULT_RUNTIME_HANDLERS: readonly string[] = ['', 'runc', 'runc-alt'];
+
+export interface SimStateOptions {
+  /** Image names present from the start. */
+  images?: string[];
+  /** Which names PullImage can fetch; default: any name without "missing" or "does-not-exist". */
+  pullableImages?: (ref: string) => boolean;
+  /** RuntimeClass handlers RunPodSandbox accepts; default "", "runc" and "runc-alt". */
+  runtimeHandlers?: readonly string[];
+}
+
+export class SimState {
+  readonly images: ImageStore;
+  readonly sandboxes: SandboxStore;
+  readonly containers: ContainerStore;
+  readonly runtimeHandlers: readonly string[];
+  /** Every PullImage call, in order, with the credentials it carried. */
+  readonly pulls: PullRecord[] = [];
+
+  constructor(opts: SimStateOptions = {}) {
+    this.runtimeHandlers = opts.runtimeHandlers ?? DEFAULT_RUNTIME_HANDLERS;
+    this.images = new ImageStore(opts.pullableImages ?? defaultPullable);
+    for (const ref of opts.images ?? []) this.images.add(ref);
+    this.sandboxes = new SandboxStore(new Set(this.runtimeHandlers));
+    this.containers = new ContainerStore(this.sandboxes, this.images);
+  }
+}
