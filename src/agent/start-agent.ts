@@ -1,8 +1,194 @@
-// Placeholder until the composition lands: see README.md.
+// The agent, composed: every part wired to the next, in the order a pod travels.
+//   sources (API watch + static files) → registry → sync requests (+ PLEG, retries, resync)
+//   → pod workers (syncPerKey) → syncPod → runtime manager → status manager → API server
+// Alongside: the node controller (Node, Lease, node status), healthz and the node API server.
+import { mkdirSync } from 'node:fs';
+import { KubeConfig, type V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Subject, filter, interval, map, merge, mergeMap, type Observable, type Subscription, from, EMPTY } from 'rxjs';
+import { runtimeOwnedNetwork, type SandboxNetwork } from '../cni/sandbox-network.ts';
+import type { PodRuntime, SyncContext } from '../cri/runtime-manager/pod-runtime.ts';
+import { noDevices, type ContainerDevices } from '../device/container-devices.ts';
+import { generatePodStatus } from './pod-status/generate-pod-status.ts';
+import { createKubeApi, type KubeApi } from './api/kube-api.ts';
 import type { AgentConfig } from './config/agent-config.ts';
+import { createEventRecorder, discardEvents } from './events/event-recorder.ts';
+import { firstNonLoopbackIPv4 } from './node/machine-facts.ts';
+import { computeLocalNode, startNodeController, type NodeController } from './node/node-controller.ts';
+import { podLifecycleEvents } from './pleg/pleg.ts';
+import { snapshotOf } from './pleg/pleg-diff.ts';
+import { createPodRuntime } from './runtime-factory.ts';
+import { startHealthzServer, type RunningServer } from './server/healthz-server.ts';
+import { startNodeApiServer } from './server/node-api-server.ts';
+import { apiPodSource } from './sources/api-pod-source.ts';
+import { deleteMirrorPod } from './sources/mirror-pods.ts';
+import { isMirrorPod, podFullName, type PodUpdate } from './sources/pod-update.ts';
+import { staticPodSource } from './sources/static-pod-source.ts';
+import { StatusManager } from './status/status-manager.ts';
+import { runPeriodically } from './util/periodic.ts';
+import { PodRegistry } from './workers/pod-registry.ts';
+import { createPodSyncer, type GeneratePodStatus, type PodSyncOutcome } from './workers/sync-pod.ts';
+import { syncPerKey } from './workers/sync-per-key.ts';
 
-export async function startAgent(config: AgentConfig, opts: { logger: Logger }): Promise<{ stop(): Promise<void> }> {
-  opts.logger.info({ node: config.nodeName }, 'agent starting');
-  return { stop: async () => {} };
+export interface AgentDeps {
+  logger: Logger;
+  /** Defaults to the GenericRuntime manager on config.containerRuntimeEndpoint. */
+  runtime?: PodRuntime;
+  /** Defaults to config.kubeconfig (none: standalone, static pods only). */
+  kubeConfig?: KubeConfig;
+  network?: SandboxNetwork;
+  devices?: ContainerDevices;
+  generatePodStatus?: GeneratePodStatus;
+}
+
+export interface RunningAgent {
+  nodeName: string;
+  /** Actual ports (config may have asked for 0 = ephemeral). */
+  port: number;
+  healthzPort: number;
+  registry: PodRegistry;
+  runtime: PodRuntime;
+  /** Resolves once the pods known at startup are in the registry and orphans were removed. */
+  ready: Promise<void>;
+  /** Kill and remove every pod the runtime holds (dev shutdown leaves nothing behind). */
+  removeAllPods(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const syncErrorRetryMs = 2000;
+
+export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<RunningAgent> {
+  const logger = deps.logger.child({ node: config.nodeName });
+  mkdirSync(config.rootDir, { recursive: true });
+  const network = deps.network ?? runtimeOwnedNetwork;
+  const devices = deps.devices ?? noDevices;
+  const runtime = deps.runtime ?? (await createPodRuntime(config, network, devices, logger));
+  let kubeConfig = deps.kubeConfig;
+  if (!kubeConfig && config.kubeconfig) {
+    kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(config.kubeconfig);
+  }
+  const api: KubeApi | undefined = kubeConfig ? createKubeApi(kubeConfig) : undefined;
+  if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
+  const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
+  const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);
+
+  let stopping = false;
+  const registry = new PodRegistry();
+  const podsForApi = () => registry.all().filter((r) => !r.removed).map((r) => ({ ...r.pod, status: statusManager.latest(r.uid) ?? r.pod.status }));
+  const healthz = await startHealthzServer(config.healthzPort, config.healthzBindAddress, () => !stopping);
+  const nodeApi = await startNodeApiServer(config.port, config.address, { pods: podsForApi, podLogsDir: config.podLogsDir, healthy: () => !stopping });
+
+  // The node: registered on the API server, or computed locally in standalone mode.
+  const nodeDeps = { runtime, devices, config, logger, kubeletPort: () => nodeApi.port };
+  let nodeController: NodeController | undefined;
+  let localNode: V1Node = await computeLocalNode(nodeDeps);
+  const stopLocalNode = api ? undefined : runPeriodically('local-node', config.intervals.nodeStatusUpdateMs, async () => {
+    localNode = await computeLocalNode(nodeDeps);
+  }, logger, false);
+  if (api) nodeController = await startNodeController({ ...nodeDeps, api });
+  const currentNode = () => nodeController?.current() ?? localNode;
+
+  const statusManager = new StatusManager(api, logger);
+  const events = api ? createEventRecorder(api, config.nodeName, logger) : discardEvents;
+  const syncContext: SyncContext = {
+    nodeName: config.nodeName,
+    hostIP,
+    getSecret: async (ns, name) => api?.getSecret(ns, name),
+    getConfigMap: async (ns, name) => api?.getConfigMap(ns, name),
+    resolveRuntimeHandler: async (name) => api?.getRuntimeClassHandler(name),
+  };
+  const syncPod = createPodSyncer({
+    registry, runtime, devices, network, statusManager, events, api, logger, syncContext,
+    node: currentNode,
+    hostIP: () => hostIP,
+    runtimeName: () => runtimeName,
+    generatePodStatus: deps.generatePodStatus ?? generatePodStatus,
+  });
+
+  // Pod sources. Static files first: their pods must be known before mirror pods arrive.
+  let markApiSynced!: () => void;
+  const apiSynced = new Promise<void>((resolve) => (markApiSynced = resolve));
+  const sources: Observable<PodUpdate>[] = [];
+  if (config.podManifestPath) sources.push(staticPodSource(config.podManifestPath, config.nodeName, config.intervals.staticPodRescanMs, logger));
+  if (api) sources.push(apiPodSource(api, config.nodeName, logger, { onSynced: markApiSynced }));
+  else markApiSynced();
+
+  // Adoption: what the runtime held at startup. Known pods are adopted by their first sync
+  // (the runtime manager sees the observed state and starts nothing twice); unknown ones go.
+  const startupPods = await runtime.relist().catch((err) => {
+    logger.warn({ err: String(err) }, 'startup relist failed');
+    return [];
+  });
+
+  const retries = new Subject<string>();
+  const retryTimers = new Map<string, NodeJS.Timeout>();
+  const scheduleRetry = (uid: string, ms: number | undefined) => {
+    clearTimeout(retryTimers.get(uid));
+    retryTimers.delete(uid);
+    if (ms === undefined || stopping || !registry.get(uid)) return;
+    retryTimers.set(uid, setTimeout(() => retries.next(uid), ms));
+  };
+
+  const fromSources = merge(...sources).pipe(
+    mergeMap((update) => {
+      if (api && isMirrorPod(update.pod) && update.op !== 'DELETE' && !registry.all().some((r) => r.source === 'file' && !r.removed && podFullName(r.pod) === podFullName(update.pod))) {
+        // A mirror pod whose static pod is gone (removed while the agent was down).
+        void deleteMirrorPod(api, update.pod).catch(() => {});
+      }
+      const uid = registry.apply(update);
+      return uid ? [uid] : EMPTY;
+    }),
+  );
+  const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods) })
+    .pipe(filter((uid) => registry.get(uid) !== undefined));
+  const fromResync = interval(config.intervals.resyncMs).pipe(mergeMap(() => from(registry.all().map((r) => r.uid))));
+
+  const subscriptions: Subscription[] = [];
+  subscriptions.push(merge(fromSources, fromPleg, retries, fromResync).pipe(
+    syncPerKey((uid: string) => uid, syncPod, config.maxParallelSyncs, (err, uid) => {
+      logger.warn({ uid, err: String(err) }, 'pod sync failed; retrying');
+      scheduleRetry(uid, syncErrorRetryMs);
+    }),
+    map((outcome: PodSyncOutcome) => scheduleRetry(outcome.uid, outcome.retryAfterMs)),
+  ).subscribe());
+
+  const ready = apiSynced.then(async () => {
+    for (const p of startupPods) {
+      if (registry.get(p.uid)) continue;
+      logger.info({ pod: `${p.namespace}/${p.name}`, uid: p.uid }, 'removing pod unknown to every source (deleted while the agent was down)');
+      await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
+        .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'orphan removal failed'));
+    }
+  });
+  const stopGc = runPeriodically('garbage-collect', config.intervals.garbageCollectMs,
+    () => runtime.garbageCollect(registry.uids()), logger, false);
+
+  logger.info({ port: nodeApi.port, healthzPort: healthz.port, hostIP, runtime: runtimeName, standalone: !api }, 'agent started');
+
+  return {
+    nodeName: config.nodeName,
+    port: nodeApi.port,
+    healthzPort: healthz.port,
+    registry,
+    runtime,
+    ready,
+    async removeAllPods() {
+      for (const p of await runtime.relist()) {
+        await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
+          .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'pod removal failed'));
+      }
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      for (const s of subscriptions) s.unsubscribe();
+      for (const t of retryTimers.values()) clearTimeout(t);
+      await Promise.all([stopGc(), stopLocalNode?.(), nodeController?.stop()]);
+      await Promise.race([statusManager.flush(), new Promise((r) => setTimeout(r, 2000))]);
+      statusManager.stop();
+      await Promise.all([healthz.close(), nodeApi.close()]);
+      logger.info('agent stopped');
+    },
+  };
 }

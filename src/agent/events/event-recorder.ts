@@ -1,0 +1,67 @@
+// v1 Events about pods, as the kubelet records them: source kubelet/<node>, the container in
+// involvedObject.fieldPath, and repeats of the same event folded into one with a count.
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { PodEvent } from '../../cri/runtime-manager/pod-runtime.ts';
+import type { KubeApi } from '../api/kube-api.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
+
+/** Repeats within this window are folded into the first event (kubelet's aggregation window). */
+const aggregationWindowMs = 10 * 60_000;
+
+export interface EventRecorder {
+  record(pod: V1Pod, event: PodEvent): void;
+}
+
+export const discardEvents: EventRecorder = { record: () => {} };
+
+export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logger): EventRecorder {
+  const bucket = new TokenBucket(5, 25);
+  const seen = new Map<string, { name: string; namespace: string; count: number; firstMs: number }>();
+  let chain: Promise<void> = Promise.resolve();
+
+  async function send(pod: V1Pod, e: PodEvent, nowMs: number): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const fieldPath = e.container ? `spec.containers{${e.container}}` : undefined;
+    const key = [pod.metadata?.uid, fieldPath, e.type, e.reason, e.message].join('\0');
+    const now = new Date(nowMs);
+    const prior = seen.get(key);
+    await bucket.take();
+    if (prior && nowMs - prior.firstMs < aggregationWindowMs) {
+      prior.count += 1;
+      await api.patchEvent(prior.namespace, prior.name, { count: prior.count, lastTimestamp: now.toISOString() });
+      return;
+    }
+    const name = `${pod.metadata?.name}.${(nowMs * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`;
+    const body: CoreV1Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: {
+        apiVersion: 'v1', kind: 'Pod', namespace, name: pod.metadata?.name, uid: pod.metadata?.uid,
+        ...(fieldPath ? { fieldPath } : {}),
+      },
+      reason: e.reason,
+      message: e.message,
+      type: e.type,
+      source: { component: 'kubelet', host: nodeName },
+      reportingComponent: 'kubelet',
+      reportingInstance: nodeName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    await api.createEvent(body);
+    seen.set(key, { name, namespace, count: 1, firstMs: nowMs });
+  }
+
+  return {
+    record(pod, event) {
+      const nowMs = Date.now();
+      // One at a time, in order: counts of repeats must not race.
+      chain = chain.then(() => send(pod, event, nowMs)).catch((err) => {
+        logger.debug({ err: String(err), reason: event.reason }, 'event not recorded');
+      });
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// The pod lifecycle event generator: relist the runtime every period (containerd 1.6 has no
+// event stream), diff against the last relist, and emit the UIDs of pods that changed, so
+// only those pods' workers wake up.
+import { Observable } from 'rxjs';
+import type { Logger } from 'pino';
+import type { PodRuntime } from '../../cri/runtime-manager/pod-runtime.ts';
+import { changedPods, snapshotOf, type PodFingerprint } from './pleg-diff.ts';
+
+export interface PlegOptions {
+  periodMs: number;
+  /** Snapshot of the startup relist, so that pods seen then do not all wake at once. */
+  initial?: ReadonlyMap<string, PodFingerprint>;
+}
+
+export function podLifecycleEvents(runtime: PodRuntime, logger: Logger, opts: PlegOptions): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    let last: ReadonlyMap<string, PodFingerprint> = opts.initial ?? new Map();
+    let timer: NodeJS.Timeout | undefined;
+    let closed = false;
+    const relist = async () => {
+      try {
+        const next = snapshotOf(await runtime.relist());
+        if (closed) return;
+        for (const uid of changedPods(last, next)) subscriber.next(uid);
+        last = next;
+      } catch (err) {
+        logger.warn({ err: String(err) }, 'PLEG relist failed');
+      }
+      if (!closed) timer = setTimeout(relist, opts.periodMs);
+    };
+    timer = setTimeout(relist, opts.periodMs);
+    return () => {
+      closed = true;
+      clearTimeout(timer);
+    };
+  });
+}

@@ -1,0 +1,74 @@
+// The agent's set of pods: the merged view of all sources, keyed by UID, with what the agent
+// decided about each (admission, lifecycle state). Mirror pods are kept apart: they only
+// carry static pods' status to the API server and never run.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { AdmitResult } from '../admission/admit-pod.ts';
+import { isMirrorPod, podFullName, podUid, type PodSourceName, type PodUpdate } from '../sources/pod-update.ts';
+import type { LifecycleState } from './lifecycle-log.ts';
+
+export interface PodRecord {
+  uid: string;
+  pod: V1Pod;
+  source: PodSourceName;
+  /** Gone from its source (API DELETE, static file removed): kill, then forget. */
+  removed: boolean;
+  admission?: AdmitResult;
+  state?: LifecycleState;
+  /** When the record entered its current lifecycle state (ms since epoch). */
+  stateSinceMs: number;
+  /** Containers were stopped after the pod reached a terminal phase. */
+  terminalHandled?: boolean;
+}
+
+export class PodRegistry {
+  private readonly pods = new Map<string, PodRecord>();
+  private readonly mirrors = new Map<string, V1Pod>();
+
+  /** Apply one source update; returns the UID whose worker should sync, if any. */
+  apply(update: PodUpdate): string | undefined {
+    const { pod } = update;
+    if (isMirrorPod(pod)) {
+      if (update.op === 'DELETE') this.mirrors.delete(podFullName(pod));
+      else this.mirrors.set(podFullName(pod), pod);
+      // Wake the static pod so it recreates or adopts its mirror.
+      return this.staticPodNamed(podFullName(pod))?.uid;
+    }
+    const uid = podUid(pod);
+    const record = this.pods.get(uid);
+    if (update.op === 'DELETE') {
+      if (record) record.removed = true;
+      return record ? uid : undefined;
+    }
+    if (record) {
+      record.pod = pod;
+      record.removed = false;
+    } else {
+      this.pods.set(uid, { uid, pod, source: update.source, removed: false, stateSinceMs: Date.now() });
+    }
+    return uid;
+  }
+
+  get(uid: string): PodRecord | undefined {
+    return this.pods.get(uid);
+  }
+
+  forget(uid: string): void {
+    this.pods.delete(uid);
+  }
+
+  all(): PodRecord[] {
+    return [...this.pods.values()];
+  }
+
+  uids(): Set<string> {
+    return new Set(this.pods.keys());
+  }
+
+  mirrorOf(fullName: string): V1Pod | undefined {
+    return this.mirrors.get(fullName);
+  }
+
+  private staticPodNamed(fullName: string): PodRecord | undefined {
+    return this.all().find((r) => r.source === 'file' && !r.removed && podFullName(r.pod) === fullName);
+  }
+}
