@@ -14,13 +14,13 @@ export interface BridgeNetwork {
   gateway: string;
 }
 
-/** Picks 10.X.0.0/16 with X in 100..199 whose bridge mkwX does not exist yet. */
-export function pickBridgeNetwork(): BridgeNetwork {
-  for (let attempt = 0; attempt < 50; attempt++) {
+/** Picks 10.X.0.0/16 with X in 100..199 whose bridge mkwX neither exists nor is claimed by
+ * another world (`claim` reserves it atomically; the bridge itself appears only with a pod). */
+export function pickBridgeNetwork(claim: (net: BridgeNetwork) => boolean = () => true): BridgeNetwork {
+  for (let attempt = 0; attempt < 200; attempt++) {
     const x = randomInt(100, 200);
-    const bridge = `mkw${x}`;
-    if (existsSync(`/sys/class/net/${bridge}`)) continue;
-    return { networkName: `mini-kubelet-world-${x}`, bridge, subnet: `10.${x}.0.0/16`, gateway: `10.${x}.0.1` };
+    const net = { networkName: `mini-kubelet-world-${x}`, bridge: `mkw${x}`, subnet: `10.${x}.0.0/16`, gateway: `10.${x}.0.1` };
+    if (!existsSync(`/sys/class/net/${net.bridge}`) && claim(net)) return net;
   }
   throw new Error('no free world bridge name mkw100..mkw199');
 }

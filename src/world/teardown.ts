@@ -1,5 +1,6 @@
 // The leaf steps of tearing a world down. Each is synchronous and idempotent, so the same
-// steps serve an orderly stop() and the last-chance cleanup in a process 'exit' hook.
+// steps serve an orderly stop(), the last-chance cleanup in a process 'exit' hook, and the
+// reaping of worlds whose owner process died.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,22 +9,32 @@ function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
 }
 
-/** Pids of containerd shims serving the containerd at `socket` (found by their -address flag). */
-export function shimPidsOf(socket: string): number[] {
-  const pids: number[] = [];
+function processArgvs(): Array<{ pid: number; argv: string[] }> {
+  const out: Array<{ pid: number; argv: string[] }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
     try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      out.push({ pid: Number(entry), argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0') });
     } catch {
-      continue; // exited meanwhile
+      // exited meanwhile
     }
-    if (!argv[0]?.includes('containerd-shim')) continue;
-    const at = argv.indexOf('-address');
-    if (at >= 0 && argv[at + 1] === socket) pids.push(Number(entry));
   }
-  return pids;
+  return out;
+}
+
+/** Pids of containerd shims serving the containerd at `socket` (found by their -address flag). */
+export function shimPidsOf(socket: string): number[] {
+  return processArgvs()
+    .filter(({ argv }) => argv[0]?.includes('containerd-shim') && argv[argv.indexOf('-address') + 1] === socket)
+    .map(({ pid }) => pid);
+}
+
+/** Pids whose command line names a path at or below `dir`: a world's containerd, registries
+ * and shims all do, which finds them even when the process that started them is gone. */
+export function pidsReferencing(dir: string): number[] {
+  return processArgvs()
+    .filter(({ pid, argv }) => pid !== process.pid && argv.some((arg) => arg === dir || arg.startsWith(dir + '/') || arg.includes(`=${dir}/`)))
+    .map(({ pid }) => pid);
 }
 
 export function killPids(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -101,4 +112,30 @@ export function removeCniResultCache(networkName: string, cacheDir = '/var/lib/c
   for (const name of readdirSync(cacheDir)) {
     if (name.startsWith(`${networkName}-`)) rmSync(join(cacheDir, name), { force: true });
   }
+}
+
+/** What a world holds on the host, enough to take it down without its owner process. */
+export interface WorldResources {
+  root: string;
+  socket: string;
+  runtimeRoots: string[];
+  bridge?: string;
+  networkName?: string;
+}
+
+/** Takes a world down without CRI and without waiting: for a process 'exit' hook and for
+ * worlds whose owner died. Kills its daemons and shims, then its containers through runc. */
+export function forceTeardownSync(w: WorldResources): void {
+  killPids(pidsReferencing(w.root));
+  for (const runcRoot of w.runtimeRoots) forceDeleteRuncContainers(runcRoot);
+  unmountAllUnder(w.root);
+  if (w.bridge) {
+    try {
+      deleteLink(w.bridge);
+    } catch {
+      // best effort: a leftover bridge does not block the next world (it picks another name)
+    }
+  }
+  if (w.networkName) removeCniResultCache(w.networkName);
+  if (!mountsUnder(w.root).length) rmSync(w.root, { recursive: true, force: true });
 }

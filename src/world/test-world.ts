@@ -15,7 +15,8 @@ import { pushImage, startRegistry, type RegistryCredentials } from './registry.t
 import { defaultWorldLogger, timedStep } from './step-log.ts';
 import { buildBusyboxImage, buildPauseImage } from './test-images.ts';
 import { waitFor } from './wait.ts';
-import { deleteLink, forceDeleteRuncContainers, killPids, mountsUnder, removeCniResultCache, shimPidsOf, unmountAllUnder } from './teardown.ts';
+import { deleteLink, forceDeleteRuncContainers, forceTeardownSync, killPids, removeCniResultCache, shimPidsOf, unmountAllUnder, type WorldResources } from './teardown.ts';
+import { abandonedWorlds, claimWorldRecord, removeWorldRecord } from './world-record.ts';
 
 export type RuntimeHandlerName = 'runc' | 'runc-alt';
 
@@ -49,36 +50,35 @@ export interface TestWorld {
   stop(): Promise<void>;
 }
 
-interface Teardown {
-  root: string;
-  socket: string;
-  runtimeRoots: string[];
+interface Teardown extends WorldResources {
   network?: BridgeNetwork;
   daemons: Daemon[];
 }
 
 const liveWorlds = new Set<Teardown>();
 
-/** Last chance, in a process 'exit' hook: synchronous, so no CRI and no waiting on exits. */
-function teardownSync(w: Teardown): void {
-  killPids(w.daemons.filter((d) => d.isRunning()).map((d) => d.pid));
-  for (const runcRoot of w.runtimeRoots) forceDeleteRuncContainers(runcRoot);
-  killPids(shimPidsOf(w.socket));
-  unmountAllUnder(w.root);
-  if (w.network) {
-    try { deleteLink(w.network.bridge); } catch { /* best effort at exit */ }
-    removeCniResultCache(w.network.networkName);
-  }
-  if (!mountsUnder(w.root).length) rmSync(w.root, { recursive: true, force: true });
-}
-
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
+  // Last chance when the process exits with worlds still up: synchronous, so no CRI.
   process.on('exit', () => {
-    for (const w of liveWorlds) teardownSync(w);
+    for (const w of liveWorlds) {
+      forceTeardownSync(w);
+      removeWorldRecord(w);
+    }
   });
+}
+
+/** Takes down worlds whose owner process died without stopping them. */
+export function reapAbandonedWorlds(log?: Logger): number {
+  const abandoned = abandonedWorlds();
+  for (const record of abandoned) {
+    log?.warn({ step: 'world.reap', root: record.root, ownerPid: record.ownerPid }, 'reaping a world whose owner died');
+    forceTeardownSync(record);
+    rmSync(record.recordFile, { force: true });
+  }
+  return abandoned.length;
 }
 
 /** Stops and removes every sandbox through CRI, so CNI DEL runs and releases IPs and veths. */
@@ -125,6 +125,7 @@ async function orderlyTeardown(w: Teardown, containerdDaemon: Daemon | undefined
     }, { bridge: net.bridge });
   }
   await timedStep(log, 'world.remove-root', () => rmSync(w.root, { recursive: true, force: true }), { root: w.root });
+  removeWorldRecord(w);
 }
 
 function prepareRoot(root: string | undefined): string {
@@ -137,6 +138,7 @@ function prepareRoot(root: string | undefined): string {
 export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
   const log = (opts.logger ?? defaultWorldLogger()).child({ component: 'test-world' });
   const started = performance.now();
+  await timedStep(log, 'world.reap-abandoned', () => reapAbandonedWorlds(log));
   const root = prepareRoot(opts.root);
   const paths: ContainerdPaths = {
     root: join(root, 'containerd', 'root'),
@@ -148,8 +150,14 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
     registryConfigDir: join(root, 'certs.d'),
     runtimeRoots: { runc: join(root, 'runc', 'runc'), 'runc-alt': join(root, 'runc', 'runc-alt') },
   };
-  const network = (opts.cni ?? 'bridge') === 'bridge' ? pickBridgeNetwork() : undefined;
-  const teardown: Teardown = { root, socket: paths.socket, runtimeRoots: Object.values(paths.runtimeRoots), network, daemons: [] };
+  const resources: WorldResources = { root, socket: paths.socket, runtimeRoots: Object.values(paths.runtimeRoots) };
+  let network: BridgeNetwork | undefined;
+  if ((opts.cni ?? 'bridge') === 'bridge') {
+    network = pickBridgeNetwork((net) => claimWorldRecord({ ...resources, bridge: net.bridge, networkName: net.networkName }));
+  } else if (!claimWorldRecord(resources)) {
+    throw new Error(`a world record for ${root} exists already`);
+  }
+  const teardown: Teardown = { ...resources, network, bridge: network?.bridge, networkName: network?.networkName, daemons: [] };
   installExitHook();
   liveWorlds.add(teardown);
   const endpoint = `unix://${paths.socket}`;

@@ -2,7 +2,7 @@
 // loopback registries (one behind basic auth), runs a networked busybox pod, routes
 // sandboxes by runtime handler, and leaves nothing of its own behind when stopped.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
@@ -10,6 +10,7 @@ import { CriClient } from '../../src/cri/client.ts';
 import type { PodSandboxConfig } from '../../src/cri/types.ts';
 import { pidAlive } from '../../src/world/daemon.ts';
 import { mountsUnder, shimPidsOf } from '../../src/world/teardown.ts';
+import { reapAbandonedWorlds } from '../../src/world/test-world.ts';
 import { waitFor } from '../../src/world/wait.ts';
 import { requireE2e } from '../helpers/e2e.ts';
 import { startWorldFor } from '../helpers/world.ts';
@@ -138,4 +139,42 @@ test('two worlds run one after another in one process', { timeout: 120_000 }, as
     await world.stop();
     assert.ok(!existsSync(world.root));
   }
+});
+
+// A child process starts a world with a running pod, prints what it started, and dies by
+// SIGKILL (no hooks run). The next reap finds the world by its record and takes it down.
+const abandonWorldScript = `
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startTestWorld } from ${JSON.stringify(new URL('../../src/world/test-world.ts', import.meta.url).pathname)};
+import { shimPidsOf } from ${JSON.stringify(new URL('../../src/world/teardown.ts', import.meta.url).pathname)};
+import { CriClient } from ${JSON.stringify(new URL('../../src/cri/client.ts', import.meta.url).pathname)};
+const world = await startTestWorld();
+const cri = CriClient.connect(world.containerdEndpoint);
+const config = { metadata: { name: 'orphan', uid: 'orphan-uid', namespace: 'default', attempt: 0 }, hostname: 'orphan', logDirectory: join(world.podLogDir, 'orphan') };
+const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc' });
+const state = JSON.parse(execFileSync('runc', ['--root', join(world.runtimeRoots.runc, 'k8s.io'), 'state', podSandboxId], { encoding: 'utf8' }));
+const socket = world.containerdEndpoint.slice('unix://'.length);
+console.log(JSON.stringify({ root: world.root, bridge: world.network.bridge, pids: [...world.daemonPids(), ...shimPidsOf(socket), state.pid] }));
+process.kill(process.pid, 'SIGKILL');
+`;
+
+test('a world whose owner was killed is reaped by the next one', { timeout: 120_000 }, async (t) => {
+  if (!requireE2e(t)) return;
+  t.after(() => reapAbandonedWorlds());
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', abandonWorldScript],
+    { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'ignore'] });
+  assert.equal(child.signal, 'SIGKILL');
+  const left = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { root: string; bridge: string; pids: number[] };
+  assert.ok(left.pids.length >= 4 && left.pids.every(pidAlive), 'the dead owner left its world running');
+  assert.ok(mountsUnder(left.root).length > 0);
+  assert.ok(existsSync(`/sys/class/net/${left.bridge}`));
+
+  // Another process starting a world may reap it first; either way it must end up gone.
+  reapAbandonedWorlds();
+
+  await waitFor(() => !left.pids.some(pidAlive), { timeoutMs: 10_000, what: 'abandoned world processes to die' });
+  assert.deepEqual(mountsUnder(left.root), []);
+  assert.ok(!existsSync(left.root), 'the abandoned root is removed');
+  assert.ok(!existsSync(`/sys/class/net/${left.bridge}`), 'the abandoned bridge is deleted');
 });
