@@ -332,3 +332,16 @@ test('at debug level the client logs every call with method and duration', async
   assert.ok(lines.some((l) => l.method === 'Version' && typeof l.ms === 'number'), JSON.stringify(lines));
   assert.ok(lines.some((l) => l.method === 'ContainerStatus' && l.code === 'NOT_FOUND'), JSON.stringify(lines));
 });
+
+test('a separate image endpoint receives the image calls', async (t) => {
+  const { sim: runtime, dir } = await setup(t);
+  const images = await startSimRuntime({ socketPath: join(dir, 'images.sock') });
+  t.after(() => images.stop());
+  const cri = CriClient.connect(runtime.endpoint, { imageEndpoint: images.endpoint });
+  t.after(() => cri.close());
+  await cri.pullImage({ image: { image: 'alpine:3.20' } });
+  assert.deepEqual(images.state.pulls.map((p) => p.image), ['alpine:3.20']);
+  assert.deepEqual(runtime.state.pulls, []);
+  assert.equal((await cri.listPodSandbox()).items.length, 0);
+  assert.equal(runtime.faults.callCount('ListPodSandbox'), 1);
+});
