@@ -1,0 +1,90 @@
+// What kube-apiserver's defaulting and admission add to a new pod, for the fields a kubelet
+// reads, and the QoS class it reports in status.
+import type { FieldError } from './errors.ts';
+import type { KubeObject } from './store.ts';
+
+function defaultContainer(c: Record<string, any>): void {
+  if (!c.imagePullPolicy) c.imagePullPolicy = imagePullPolicyFor(String(c.image ?? ''));
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  c.resources ??= {};
+  // Requests default to limits where only limits are given.
+  if (c.resources.limits) c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
+  for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+  for (const e of c.env ?? []) if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
+}
+
+/** Always for ":latest" or an untagged image, IfNotPresent otherwise (a digest counts as a tag). */
+export function imagePullPolicyFor(image: string): string {
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : '';
+  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+export function defaultPod(pod: KubeObject): void {
+  const spec = (pod.spec ??= {});
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
+  spec.serviceAccount ??= spec.serviceAccountName;
+  spec.priority ??= 0;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  // The DefaultTolerationSeconds admission plugin: evict from a lost node after 300 s.
+  const tolerations: any[] = (spec.tolerations ??= []);
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    if (!tolerations.some((t) => t.key === key && (t.effect ?? 'NoExecute') === 'NoExecute')) {
+      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+    }
+  }
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) defaultContainer(c);
+}
+
+export function qosClassOf(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const computeResources = ['cpu', 'memory'];
+  let anySet = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const requests = c.resources?.requests ?? {};
+    const limits = c.resources?.limits ?? {};
+    for (const r of computeResources) {
+      if (requests[r] !== undefined || limits[r] !== undefined) anySet = true;
+      if (limits[r] === undefined || (requests[r] !== undefined && String(requests[r]) !== String(limits[r]))) guaranteed = false;
+    }
+  }
+  if (!anySet) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** Pod status as a newly created pod has it: the API server owns it until a node reports. */
+export function initialPodStatus(pod: KubeObject): Record<string, unknown> {
+  return { phase: 'Pending', qosClass: qosClassOf(pod) };
+}
+
+export function validatePod(pod: KubeObject): FieldError[] {
+  const errors: FieldError[] = [];
+  const containers = pod.spec?.containers;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    errors.push({ type: 'Required', field: 'spec.containers', detail: '' });
+    return errors;
+  }
+  const seen = new Set<string>();
+  const check = (list: any[], field: string) => list.forEach((c, i) => {
+    if (!c?.name) errors.push({ type: 'Required', field: `${field}[${i}].name`, detail: '' });
+    else if (seen.has(c.name)) errors.push({ type: 'Duplicate', field: `${field}[${i}].name`, detail: '', value: c.name });
+    else seen.add(c.name);
+    if (!c?.image) errors.push({ type: 'Required', field: `${field}[${i}].image`, detail: '' });
+  });
+  check(pod.spec.initContainers ?? [], 'spec.initContainers');
+  check(containers, 'spec.containers');
+  const policy = pod.spec.restartPolicy;
+  if (!['Always', 'OnFailure', 'Never'].includes(policy)) {
+    errors.push({ type: 'Unsupported', field: 'spec.restartPolicy', detail: 'supported values: "Always", "OnFailure", "Never"', value: policy });
+  }
+  return errors;
+}

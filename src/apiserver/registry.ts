@@ -1,0 +1,71 @@
+// The kinds this server serves, with the metadata discovery, routing and kubectl need:
+// group/version, plural, scope, short names, subresources and selectable fields.
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  /** Subresources beyond the object itself; "status" splits status from the main resource. */
+  subresources: string[];
+  /** Field selector labels beyond metadata.name and metadata.namespace. */
+  fieldSelectors: string[];
+  /** PUT may create the object when it does not exist (kube: AllowCreateOnUpdate). */
+  createOnUpdate: boolean;
+}
+
+function type(t: Partial<ResourceType> & Pick<ResourceType, 'kind' | 'plural' | 'namespaced'>): ResourceType {
+  return {
+    group: '', version: 'v1', singular: t.kind.toLowerCase(), shortNames: [], categories: [], subresources: [],
+    fieldSelectors: [], createOnUpdate: false, ...t,
+  };
+}
+
+const eventFields = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid',
+  'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent',
+  'source', 'type'];
+
+export const resourceTypes: ResourceType[] = [
+  type({ kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], fieldSelectors: ['status.phase'] }),
+  type({ kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding'],
+    fieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork',
+      'status.phase', 'status.podIP', 'status.nominatedNodeName'] }),
+  type({ kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], subresources: ['status'], fieldSelectors: ['spec.unschedulable'] }),
+  type({ kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: eventFields, createOnUpdate: true }),
+  type({ kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] }),
+  type({ kind: 'Secret', plural: 'secrets', namespaced: true, fieldSelectors: ['type'] }),
+  type({ kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'] }),
+  type({ group: 'events.k8s.io', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], createOnUpdate: true,
+    fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion',
+      'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'] }),
+  type({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases', namespaced: true }),
+  type({ group: 'node.k8s.io', kind: 'RuntimeClass', plural: 'runtimeclasses', namespaced: false }),
+];
+
+export function apiVersionOf(t: ResourceType): string {
+  return t.group ? `${t.group}/${t.version}` : t.version;
+}
+
+/** A stable key per served resource, e.g. "pods" or "events.events.k8s.io". */
+export function resourceKey(t: ResourceType): string {
+  return t.group ? `${t.plural}.${t.group}` : t.plural;
+}
+
+export function findResourceType(group: string, version: string, plural: string): ResourceType | undefined {
+  return resourceTypes.find((t) => t.group === group && t.version === version && t.plural === plural);
+}
+
+export function findResourceTypeByKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return resourceTypes.find((t) => apiVersionOf(t) === apiVersion && t.kind === kind);
+}
+
+/** Group-versions served, the core group first, as discovery lists them. */
+export function groupVersions(): Array<{ group: string; version: string }> {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const t of resourceTypes) seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
+  return [...seen.values()];
+}

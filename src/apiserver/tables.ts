@@ -1,0 +1,172 @@
+// Server-side printing (Accept: application/json;as=Table;g=meta.k8s.io;v=v1): the columns
+// kube-apiserver shows for each kind, so `kubectl get` (and -o wide, priority 1) looks the same.
+import type { ResourceType } from './registry.ts';
+import type { KubeObject } from './store.ts';
+
+interface Column { name: string; type: 'string' | 'integer' | 'date'; format?: string; priority?: number; cell: (o: KubeObject, now: Date) => unknown }
+
+export interface TableOptions { includeObject: 'None' | 'Object' | 'Metadata'; noHeaders: boolean }
+
+const none = '<none>';
+
+export function humanDuration(seconds: number): string {
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  const s = Math.floor(seconds);
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (h < 24 * 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+  if (h < 24 * 365 * 2) return `${d}d`;
+  const y = Math.floor(d / 365);
+  if (h < 24 * 365 * 8) return d % 365 ? `${y}y${d % 365}d` : `${y}y`;
+  return `${y}y`;
+}
+
+function since(timestamp: string | undefined, now: Date): string {
+  if (!timestamp) return '<unknown>';
+  return humanDuration((now.getTime() - Date.parse(timestamp)) / 1000);
+}
+
+const nameColumn: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
+const ageColumn: Column = { name: 'Age', type: 'string', cell: (o, now) => since(o.metadata.creationTimestamp, now) };
+
+/** The STATUS column of `kubectl get pods`, following kubectl's printPod. */
+export function podStatusReason(pod: KubeObject): string {
+  const status = pod.status ?? {};
+  let reason: string = status.reason || status.phase || 'Pending';
+  let initializing = false;
+  const inits: any[] = status.initContainerStatuses ?? [];
+  inits.forEach((c, i) => {
+    if (initializing) return;
+    const t = c.state?.terminated;
+    const w = c.state?.waiting;
+    if (t && t.exitCode === 0) return;
+    if (t) reason = `Init:${t.reason || (t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`)}`;
+    else if (w?.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
+    else reason = `Init:${i}/${(pod.spec?.initContainers ?? []).length}`;
+    initializing = true;
+  });
+  if (!initializing) {
+    let hasRunning = false;
+    for (const c of [...(status.containerStatuses ?? [])].reverse()) {
+      const w = c.state?.waiting;
+      const t = c.state?.terminated;
+      if (w?.reason) reason = w.reason;
+      else if (t?.reason) reason = t.reason;
+      else if (t) reason = t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`;
+      else if (c.state?.running && c.ready) hasRunning = true;
+    }
+    if (reason === 'Completed' && hasRunning) {
+      const ready = (status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+      reason = ready ? 'Running' : 'NotReady';
+    }
+  }
+  if (pod.metadata.deletionTimestamp) reason = status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return reason;
+}
+
+const podColumns: Column[] = [
+  nameColumn,
+  { name: 'Ready', type: 'string', cell: (p) => {
+    const total = (p.spec?.containers ?? []).length;
+    const ready = (p.status?.containerStatuses ?? []).filter((c: any) => c.ready).length;
+    return `${ready}/${total}`;
+  } },
+  { name: 'Status', type: 'string', cell: podStatusReason },
+  { name: 'Restarts', type: 'string', cell: (p) => String((p.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0)) },
+  ageColumn,
+  { name: 'IP', type: 'string', priority: 1, cell: (p) => p.status?.podIP || none },
+  { name: 'Node', type: 'string', priority: 1, cell: (p) => p.spec?.nodeName || none },
+  { name: 'Nominated Node', type: 'string', priority: 1, cell: (p) => p.status?.nominatedNodeName || none },
+  { name: 'Readiness Gates', type: 'string', priority: 1, cell: (p) => {
+    const gates: any[] = p.spec?.readinessGates ?? [];
+    if (!gates.length) return none;
+    const trueTypes = new Set((p.status?.conditions ?? []).filter((c: any) => c.status === 'True').map((c: any) => c.type));
+    return `${gates.filter((g) => trueTypes.has(g.conditionType)).length}/${gates.length}`;
+  } },
+];
+
+function nodeAddress(n: KubeObject, type: string): string {
+  return (n.status?.addresses ?? []).find((a: any) => a.type === type)?.address || none;
+}
+
+const nodeColumns: Column[] = [
+  nameColumn,
+  { name: 'Status', type: 'string', cell: (n) => {
+    const ready = (n.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+    let s = !ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : ready.status === 'False' ? 'NotReady' : 'Unknown';
+    if (n.spec?.unschedulable) s += ',SchedulingDisabled';
+    return s;
+  } },
+  { name: 'Roles', type: 'string', cell: (n) => {
+    const roles = Object.keys(n.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice(24));
+    return roles.length ? roles.sort().join(',') : none;
+  } },
+  ageColumn,
+  { name: 'Version', type: 'string', cell: (n) => n.status?.nodeInfo?.kubeletVersion ?? '' },
+  { name: 'Internal-IP', type: 'string', priority: 1, cell: (n) => nodeAddress(n, 'InternalIP') },
+  { name: 'External-IP', type: 'string', priority: 1, cell: (n) => nodeAddress(n, 'ExternalIP') },
+  { name: 'OS-Image', type: 'string', priority: 1, cell: (n) => n.status?.nodeInfo?.osImage || '<unknown>' },
+  { name: 'Kernel-Version', type: 'string', priority: 1, cell: (n) => n.status?.nodeInfo?.kernelVersion || '<unknown>' },
+  { name: 'Container-Runtime', type: 'string', priority: 1, cell: (n) => n.status?.nodeInfo?.containerRuntimeVersion || '<unknown>' },
+];
+
+function eventColumns(regardingField: string, messageField: string): Column[] {
+  return [
+    { name: 'Last Seen', type: 'string', cell: (e, now) => since(e.lastTimestamp || e.eventTime || e.deprecatedLastTimestamp || e.metadata.creationTimestamp, now) },
+    { name: 'Type', type: 'string', cell: (e) => e.type ?? '' },
+    { name: 'Reason', type: 'string', cell: (e) => e.reason ?? '' },
+    { name: 'Object', type: 'string', cell: (e) => `${String(e[regardingField]?.kind ?? '').toLowerCase()}/${e[regardingField]?.name ?? ''}` },
+    { name: 'Message', type: 'string', cell: (e) => String(e[messageField] ?? '').trim() },
+  ];
+}
+
+const columnsByKind: Record<string, Column[]> = {
+  '/Pod': podColumns,
+  '/Node': nodeColumns,
+  '/Namespace': [nameColumn, { name: 'Status', type: 'string', cell: (n) => n.status?.phase ?? '' }, ageColumn],
+  '/ConfigMap': [nameColumn, { name: 'Data', type: 'integer', cell: (c) => Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length }, ageColumn],
+  '/Secret': [nameColumn, { name: 'Type', type: 'string', cell: (s) => s.type ?? '' }, { name: 'Data', type: 'integer', cell: (s) => Object.keys(s.data ?? {}).length }, ageColumn],
+  '/ServiceAccount': [nameColumn, { name: 'Secrets', type: 'integer', cell: (s) => (s.secrets ?? []).length }, ageColumn],
+  '/Event': eventColumns('involvedObject', 'message'),
+  'events.k8s.io/Event': eventColumns('regarding', 'note'),
+  'coordination.k8s.io/Lease': [nameColumn, { name: 'Holder', type: 'string', cell: (l) => l.spec?.holderIdentity ?? '' }, ageColumn],
+  'node.k8s.io/RuntimeClass': [nameColumn, { name: 'Handler', type: 'string', cell: (r) => r.handler ?? '' }, ageColumn],
+};
+
+function columnsOf(t: ResourceType): Column[] {
+  return columnsByKind[`${t.group}/${t.kind}`] ?? [nameColumn, ageColumn];
+}
+
+function rowObject(o: KubeObject, include: TableOptions['includeObject']): unknown {
+  if (include === 'None') return undefined;
+  if (include === 'Object') return o;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+}
+
+export function toTable(t: ResourceType, objects: KubeObject[], listMeta: Record<string, unknown>, opts: TableOptions, now = new Date()) {
+  const columns = columnsOf(t);
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: listMeta,
+    columnDefinitions: opts.noHeaders ? [] : columns.map((c) => ({
+      name: c.name, type: c.type, format: c.format ?? '', description: c.name, priority: c.priority ?? 0,
+    })),
+    rows: objects.map((o) => ({ cells: columns.map((c) => c.cell(o, now)), object: rowObject(o, opts.includeObject) })),
+  };
+}
+
+/** Whether the Accept header asks for a meta.k8s.io Table (v1 or v1beta1). */
+export function wantsTable(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((part) => {
+    const params = part.split(';').map((p) => p.trim());
+    return params.includes('as=Table') && params.includes('g=meta.k8s.io');
+  });
+}
