@@ -3,7 +3,7 @@
 // sandboxes by runtime handler, and leaves nothing of its own behind when stopped.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { CriClient } from '../../src/cri/client.ts';
@@ -70,6 +70,7 @@ test('the test world runs real pods and leaves nothing behind', { timeout: 180_0
   let podPid = 0;
   let sleeperPid = 0;
   let podNetns = '';
+  let sleeperCgroup = '';
   await t.test('a busybox pod runs with an IP from the world bridge', async () => {
     const config = sandboxConfig('sleeper', world.podLogDir);
     const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc' });
@@ -94,6 +95,10 @@ test('the test world runs real pods and leaves nothing behind', { timeout: 180_0
     sleeperPid = runcPid(world.runtimeRoots.runc, containerId);
     assert.match(readFileSync(`/proc/${sleeperPid}/cmdline`, 'utf8'), /^sleep\0 ?3600/);
     podNetns = readlinkSync(`/proc/${podPid}/ns/net`);
+    // cgroup v1 line "N:memory:/path" (or v2 "0::/path"): where runc put the container.
+    const cgroupLine = readFileSync(`/proc/${sleeperPid}/cgroup`, 'utf8').split('\n').find((l) => /:memory:|^0::/.test(l)) ?? '';
+    sleeperCgroup = join('/sys/fs/cgroup', cgroupLine.includes(':memory:') ? 'memory' : '', cgroupLine.split(':').slice(2).join(':'));
+    assert.ok(existsSync(sleeperCgroup), `container cgroup ${sleeperCgroup} exists`);
     assert.notEqual(podNetns, readlinkSync('/proc/self/ns/net'), 'the pod has a network namespace of its own');
   });
 
@@ -121,6 +126,9 @@ test('the test world runs real pods and leaves nothing behind', { timeout: 180_0
     assert.deepEqual(nsfsMountsOf(), [], 'the pod netns is gone');
     assert.ok(!existsSync(`/sys/class/net/${world.network!.bridge}`), 'the bridge is deleted');
     assert.ok(!existsSync(world.root), 'the root is removed');
+    assert.ok(!existsSync(sleeperCgroup), 'the container cgroup is removed');
+    const cniCache = existsSync('/var/lib/cni/results') ? readdirSync('/var/lib/cni/results') : [];
+    assert.deepEqual(cniCache.filter((f) => f.startsWith(`${world.network!.networkName}-`)), [], 'no cached CNI result of ours');
   });
 });
 
@@ -133,6 +141,12 @@ test('two worlds run one after another in one process', { timeout: 120_000 }, as
       const { status } = await cri.status();
       const network = status?.conditions.find((c) => c.type === 'NetworkReady');
       assert.equal(network?.status, cni === 'bridge', `NetworkReady with cni=${cni}`);
+      if (cni === 'none') {
+        // The agent's network mode writes its config later: containerd must pick it up.
+        writeFileSync(join(world.cniConfDir, '10-late.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'late', plugins: [{ type: 'loopback' }] }));
+        await waitFor(async () => (await cri.status()).status?.conditions.some((c) => c.type === 'NetworkReady' && c.status) ?? false,
+          { timeoutMs: 10_000, what: 'NetworkReady after a CNI config appears' });
+      }
     } finally {
       cri.close();
     }
