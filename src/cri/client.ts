@@ -6,7 +6,10 @@
 //   const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc' });
 // Failures reject with CriError, whose `code` is the gRPC status.
 //
-// Each call has a deadline (default 2 min, the kubelet's runtimeRequestTimeout). While the
+// Each call has a deadline, as the kubelet's remote runtime sets them: the client's timeout
+// (default 2 min, runtimeRequestTimeout); StopContainer and ExecSync get their own timeout on
+// top of it (ExecSync with timeout 0 has none); PullImage has none (pulls take what they
+// take; the caller cancels). CallOptions.timeoutMs overrides all of these. While the
 // runtime is down a call fails fast with UNAVAILABLE (no waitForReady), and the channel is
 // rebuilt so the first call after the runtime returns connects afresh instead of waiting out
 // grpc's reconnect backoff.
@@ -28,7 +31,7 @@ export interface CriClientOptions {
 }
 
 export interface CallOptions {
-  /** Overrides the client's deadline for this call (e.g. StopContainer's grace period + margin). */
+  /** Deadline for this call in ms, replacing the default (Infinity: none). */
   timeoutMs?: number;
 }
 
@@ -84,9 +87,10 @@ export class CriClient {
     this.image.reset();
   }
 
-  private call<Res>(channel: Channel<grpc.Client>, method: string, request: object, opts?: CallOptions): Promise<Res> {
+  private call<Res>(channel: Channel<grpc.Client>, method: string, request: object, opts?: CallOptions, defaultTimeoutMs = this.timeoutMs): Promise<Res> {
     const started = performance.now();
-    const deadline = new Date(Date.now() + (opts?.timeoutMs ?? this.timeoutMs));
+    const timeoutMs = opts?.timeoutMs ?? defaultTimeoutMs;
+    const deadline = Number.isFinite(timeoutMs) ? new Date(Date.now() + timeoutMs) : Infinity;
     const client = channel.get() as AnyClient;
     return new Promise<Res>((resolve, reject) => {
       client[method]!.call(client, request, { deadline }, (err: grpc.ServiceError | null, res: Res) => {
@@ -103,12 +107,19 @@ export class CriClient {
     });
   }
 
-  private rt<Res>(method: string, request: object, opts?: CallOptions): Promise<Res> {
-    return this.call<Res>(this.runtime, method, request, opts);
+  private rt<Res>(method: string, request: object, opts?: CallOptions, defaultTimeoutMs?: number): Promise<Res> {
+    return this.call<Res>(this.runtime, method, request, opts, defaultTimeoutMs);
   }
 
-  private img<Res>(method: string, request: object, opts?: CallOptions): Promise<Res> {
-    return this.call<Res>(this.image, method, request, opts);
+  private img<Res>(method: string, request: object, opts?: CallOptions, defaultTimeoutMs?: number): Promise<Res> {
+    return this.call<Res>(this.image, method, request, opts, defaultTimeoutMs);
+  }
+
+  /** The client's timeout plus an RPC's own timeout in seconds; no deadline when that is 0. */
+  private plusRequestTimeout(seconds: number | undefined, zeroMeansNone: boolean): number {
+    const s = Number(seconds ?? 0);
+    if (s <= 0) return zeroMeansNone ? Infinity : this.timeoutMs;
+    return this.timeoutMs + s * 1000;
   }
 
   // --- RuntimeService --------------------------------------------------------------------
@@ -124,18 +135,18 @@ export class CriClient {
 
   createContainer(req: T.CreateContainerRequest, o?: CallOptions) { return this.rt<T.CreateContainerResponse>('CreateContainer', req, o); }
   startContainer(req: T.StartContainerRequest, o?: CallOptions) { return this.rt<T.StartContainerResponse>('StartContainer', req, o); }
-  stopContainer(req: T.StopContainerRequest, o?: CallOptions) { return this.rt<T.StopContainerResponse>('StopContainer', req, o); }
+  stopContainer(req: T.StopContainerRequest, o?: CallOptions) { return this.rt<T.StopContainerResponse>('StopContainer', req, o, this.plusRequestTimeout(req.timeout as number | undefined, false)); }
   removeContainer(req: T.RemoveContainerRequest, o?: CallOptions) { return this.rt<T.RemoveContainerResponse>('RemoveContainer', req, o); }
   listContainers(req: T.ListContainersRequest = {}, o?: CallOptions) { return this.rt<T.ListContainersResponse>('ListContainers', req, o); }
   containerStatus(req: T.ContainerStatusRequest, o?: CallOptions) { return this.rt<T.ContainerStatusResponse>('ContainerStatus', req, o); }
   updateContainerResources(req: T.UpdateContainerResourcesRequest, o?: CallOptions) { return this.rt<T.UpdateContainerResourcesResponse>('UpdateContainerResources', req, o); }
-  execSync(req: T.ExecSyncRequest, o?: CallOptions) { return this.rt<T.ExecSyncResponse>('ExecSync', req, o); }
+  execSync(req: T.ExecSyncRequest, o?: CallOptions) { return this.rt<T.ExecSyncResponse>('ExecSync', req, o, this.plusRequestTimeout(req.timeout as number | undefined, true)); }
 
   // --- ImageService ----------------------------------------------------------------------
 
   listImages(req: T.ListImagesRequest = {}, o?: CallOptions) { return this.img<T.ListImagesResponse>('ListImages', req, o); }
   imageStatus(req: T.ImageStatusRequest, o?: CallOptions) { return this.img<T.ImageStatusResponse>('ImageStatus', req, o); }
-  pullImage(req: T.PullImageRequest, o?: CallOptions) { return this.img<T.PullImageResponse>('PullImage', req, o); }
+  pullImage(req: T.PullImageRequest, o?: CallOptions) { return this.img<T.PullImageResponse>('PullImage', req, o, Infinity); }
   removeImage(req: T.RemoveImageRequest, o?: CallOptions) { return this.img<T.RemoveImageResponse>('RemoveImage', req, o); }
   imageFsInfo(req: T.ImageFsInfoRequest = {}, o?: CallOptions) { return this.img<T.ImageFsInfoResponse>('ImageFsInfo', req, o); }
 }

@@ -345,3 +345,13 @@ test('a separate image endpoint receives the image calls', async (t) => {
   assert.equal((await cri.listPodSandbox()).items.length, 0);
   assert.equal(runtime.faults.callCount('ListPodSandbox'), 1);
 });
+
+test('StopContainer waits out the grace period even when it exceeds the client timeout', async (t) => {
+  const { sim, dir } = await setup(t);
+  const cri = CriClient.connect(sim.endpoint, { timeoutMs: 300 });
+  t.after(() => cri.close());
+  const pod = await runPod(cri, podConfig('p', dir));
+  const id = await runContainer(cri, pod, containerConfig('c', ['sh', '-c', 'trap "" TERM; sleep 3600']));
+  await cri.stopContainer({ containerId: id, timeout: 1 }); // deadline 300 ms + 1 s, as the kubelet sets it
+  assert.equal((await cri.containerStatus({ containerId: id })).status?.exitCode, 137);
+});
