@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Container, V1Node, V1NodeSelectorRequirement, V1Pod } from '@kubernetes/client-node';
+import { admitPod } from '../../src/agent/admission/admit-pod.ts';
+
+const node: V1Node = {
+  metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a', zone: 'z1', gen: '5', disk: 'ssd' } },
+  status: { allocatable: { cpu: '1', memory: '1Gi', pods: '3', 'example.com/gpu': '2' } },
+};
+
+function pod(name: string, containers: Partial<V1Container>[] = [{}], spec: Partial<V1Pod['spec']> = {}): V1Pod {
+  return {
+    metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    spec: { containers: containers.map((c, i) => ({ name: `c${i}`, image: 'busybox', ...c })), ...spec },
+  };
+}
+const requests = (r: Record<string, string>): Partial<V1Container> => ({ resources: { requests: r } });
+const affinity = (...terms: Array<{ matchExpressions?: V1NodeSelectorRequirement[]; matchFields?: V1NodeSelectorRequirement[] }>): Partial<V1Pod['spec']> => ({
+  affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } },
+});
+const expr = (key: string, operator: string, values?: string[]): V1NodeSelectorRequirement => ({ key, operator, values });
+const hostPort = (port: number, protocol = 'TCP', hostIP?: string): Partial<V1Container> => ({ ports: [{ containerPort: 80, hostPort: port, protocol, hostIP }] });
+
+const cases: Array<{ name: string; pod: V1Pod; admitted?: V1Pod[]; reason?: string; message?: string }> = [
+  { name: 'a pod without requests', pod: pod('p') },
+  { name: 'cpu that fits exactly', pod: pod('p', [requests({ cpu: '500m' }), requests({ cpu: '0.5' })]) },
+  { name: 'too much cpu', pod: pod('p', [requests({ cpu: '2' })]), reason: 'OutOfcpu', message: "Node didn't have enough resource: cpu, requested: 2000, used: 0, capacity: 1000" },
+  { name: 'cpu used by admitted pods', pod: pod('p', [requests({ cpu: '600m' })]), admitted: [pod('q', [requests({ cpu: '500m' })])], reason: 'OutOfcpu', message: "Node didn't have enough resource: cpu, requested: 600, used: 500, capacity: 1000" },
+  { name: 'limits stand in for missing requests', pod: pod('p', [{ resources: { limits: { memory: '2Gi' } } }]), reason: 'OutOfmemory' },
+  { name: 'memory that fits', pod: pod('p', [requests({ memory: '512Mi' })]), admitted: [pod('q', [requests({ memory: '512Mi' })])] },
+  { name: 'too much memory', pod: pod('p', [requests({ memory: '513Mi' })]), admitted: [pod('q', [requests({ memory: '512Mi' })])], reason: 'OutOfmemory', message: `Node didn't have enough resource: memory, requested: ${513 * 2 ** 20}, used: ${512 * 2 ** 20}, capacity: ${2 ** 30}` },
+  { name: 'the largest init container counts', pod: pod('p', [requests({ cpu: '100m' })], { initContainers: [{ name: 'i', image: 'b', resources: { requests: { cpu: '1500m' } } }] }), reason: 'OutOfcpu' },
+  { name: 'too many pods', pod: pod('p'), admitted: [pod('a'), pod('b'), pod('c')], reason: 'OutOfpods', message: "Node didn't have enough resource: pods, requested: 1, used: 3, capacity: 3" },
+  { name: 'an extended resource the node lacks', pod: pod('p', [requests({ 'example.com/fpga': '1' })]), reason: 'OutOfexample.com/fpga' },
+  { name: 'an extended resource that fits', pod: pod('p', [requests({ 'example.com/gpu': '2' })]) },
+  { name: 'a matching nodeSelector', pod: pod('p', [{}], { nodeSelector: { zone: 'z1' } }) },
+  { name: 'a nodeSelector that does not match', pod: pod('p', [{}], { nodeSelector: { zone: 'z2' } }), reason: 'NodeAffinity' },
+  { name: 'affinity In', pod: pod('p', [{}], affinity({ matchExpressions: [expr('zone', 'In', ['z0', 'z1'])] })) },
+  { name: 'affinity NotIn', pod: pod('p', [{}], affinity({ matchExpressions: [expr('zone', 'NotIn', ['z1'])] })), reason: 'NodeAffinity' },
+  { name: 'affinity NotIn on a missing label', pod: pod('p', [{}], affinity({ matchExpressions: [expr('rack', 'NotIn', ['r1'])] })) },
+  { name: 'affinity Exists', pod: pod('p', [{}], affinity({ matchExpressions: [expr('disk', 'Exists')] })) },
+  { name: 'affinity DoesNotExist', pod: pod('p', [{}], affinity({ matchExpressions: [expr('disk', 'DoesNotExist')] })), reason: 'NodeAffinity' },
+  { name: 'affinity Gt', pod: pod('p', [{}], affinity({ matchExpressions: [expr('gen', 'Gt', ['4'])] })) },
+  { name: 'affinity Gt failing', pod: pod('p', [{}], affinity({ matchExpressions: [expr('gen', 'Gt', ['5'])] })), reason: 'NodeAffinity' },
+  { name: 'affinity Lt', pod: pod('p', [{}], affinity({ matchExpressions: [expr('gen', 'Lt', ['6'])] })) },
+  { name: 'affinity Lt on a non-number', pod: pod('p', [{}], affinity({ matchExpressions: [expr('zone', 'Lt', ['6'])] })), reason: 'NodeAffinity' },
+  { name: 'affinity terms are ORed', pod: pod('p', [{}], affinity({ matchExpressions: [expr('zone', 'In', ['z9'])] }, { matchExpressions: [expr('disk', 'In', ['ssd'])] })) },
+  { name: 'expressions in a term are ANDed', pod: pod('p', [{}], affinity({ matchExpressions: [expr('zone', 'In', ['z1']), expr('disk', 'In', ['hdd'])] })), reason: 'NodeAffinity' },
+  { name: 'matchFields metadata.name', pod: pod('p', [{}], affinity({ matchFields: [expr('metadata.name', 'In', ['node-a'])] })) },
+  { name: 'matchFields on another node', pod: pod('p', [{}], affinity({ matchFields: [expr('metadata.name', 'In', ['node-b'])] })), reason: 'NodeAffinity' },
+  { name: 'a free host port', pod: pod('p', [hostPort(8080)]), admitted: [pod('q', [hostPort(8081)])] },
+  { name: 'a taken host port', pod: pod('p', [hostPort(8080)]), admitted: [pod('q', [hostPort(8080)])], reason: 'NodePorts' },
+  { name: 'the same port on another protocol', pod: pod('p', [hostPort(53, 'UDP')]), admitted: [pod('q', [hostPort(53, 'TCP')])] },
+  { name: 'the same port on different host IPs', pod: pod('p', [hostPort(80, 'TCP', '10.0.0.1')]), admitted: [pod('q', [hostPort(80, 'TCP', '10.0.0.2')])] },
+  { name: 'a specific IP against the wildcard', pod: pod('p', [hostPort(80, 'TCP', '10.0.0.1')]), admitted: [pod('q', [hostPort(80)])], reason: 'NodePorts' },
+];
+
+for (const c of cases) {
+  test(`admission: ${c.name}`, () => {
+    const result = admitPod(c.pod, node, c.admitted ?? []);
+    if (!c.reason) {
+      assert.deepEqual(result, { admitted: true });
+      return;
+    }
+    assert.equal(result.admitted, false);
+    if (result.admitted) return;
+    assert.equal(result.reason, c.reason);
+    if (c.message) assert.equal(result.message, c.message);
+  });
+}
