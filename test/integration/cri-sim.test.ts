@@ -355,3 +355,20 @@ test('StopContainer waits out the grace period even when it exceeds the client t
   await cri.stopContainer({ containerId: id, timeout: 1 }); // deadline 300 ms + 1 s, as the kubelet sets it
   assert.equal((await cri.containerStatus({ containerId: id })).status?.exitCode, 137);
 });
+
+test('Status reflects conditions set on the sim state', async (t) => {
+  const { cri, sim } = await setup(t);
+  sim.state.setCondition('NetworkReady', false, 'NetworkPluginNotReady', 'cni config uninitialized');
+  const network = (await cri.status()).status?.conditions.find((c) => c.type === 'NetworkReady');
+  assert.deepEqual(network, { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'cni config uninitialized' });
+});
+
+test('a crash injected into a running container shows its exit code and reason', async (t) => {
+  const { cri, sim, dir } = await setup(t);
+  const pod = await runPod(cri, podConfig('p', dir));
+  const id = await runContainer(cri, pod, containerConfig('c', ['nginx']));
+  assert.equal(sim.state.containers.crash(id, 137, 'OOMKilled'), true);
+  const st = (await cri.containerStatus({ containerId: id })).status!;
+  assert.deepEqual([st.state, st.exitCode, st.reason], ['CONTAINER_EXITED', 137, 'OOMKilled']);
+  assert.equal(sim.state.containers.crash(id, 1), false, 'an exited container cannot crash again');
+});

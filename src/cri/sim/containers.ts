@@ -170,7 +170,16 @@ export class ContainerStore {
     for (const c of this.byId.values()) if (c.state === 'CONTAINER_RUNNING') this.finish(c, KILLED_EXIT_CODE);
   }
 
-  private finish(c: SimContainer, exitCode: number): void {
+  /** Ends a running container from outside, as a crash or the OOM killer would
+   * (e.g. exitCode 137, reason "OOMKilled"). Returns false if it was not running. */
+  crash(idOrPrefix: string, exitCode: number, reason?: string, message = ''): boolean {
+    const c = this.get(idOrPrefix);
+    if (c.state !== 'CONTAINER_RUNNING') return false;
+    this.finish(c, exitCode, reason, message);
+    return true;
+  }
+
+  private finish(c: SimContainer, exitCode: number, reason?: string, message = ''): void {
     if (c.state !== 'CONTAINER_RUNNING') return;
     clearTimeout(c.exitTimer);
     clearTimeout(c.killTimer);
@@ -178,7 +187,8 @@ export class ContainerStore {
     c.state = 'CONTAINER_EXITED';
     c.finishedAt = nowNs();
     c.exitCode = exitCode;
-    c.reason = exitCode === 0 ? 'Completed' : 'Error';
+    c.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
+    c.message = message;
     c.markExited?.();
   }
 }

@@ -12,6 +12,7 @@ import type { ContainerStore, SimContainer } from './containers.ts';
 import { SimError } from './errors.ts';
 import { planExec } from './process.ts';
 import type { SandboxStore, SimSandbox } from './sandboxes.ts';
+import type { SimState } from './state.ts';
 import { unary, type HandlerContext } from './unary.ts';
 
 export const SIM_RUNTIME_NAME = 'mini-kubelet-sim';
@@ -21,6 +22,7 @@ export interface RuntimeServiceDeps extends HandlerContext {
   sandboxes: SandboxStore;
   containers: ContainerStore;
   runtimeHandlers: readonly string[];
+  conditions: SimState['conditions'];
 }
 
 export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeServiceHandlers {
@@ -35,10 +37,7 @@ export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeService
 
     Status: unary(deps, 'Status', () => ({
       status: {
-        conditions: [
-          { type: 'RuntimeReady', status: true, reason: '', message: '' },
-          { type: 'NetworkReady', status: true, reason: '', message: '' },
-        ],
+        conditions: Object.entries(deps.conditions).map(([type, c]) => ({ type, ...c })),
       },
       info: {},
       runtimeHandlers: deps.runtimeHandlers.map((name) => ({ name, features: { recursiveReadOnlyMounts: false, userNamespaces: false } })),

@@ -47,6 +47,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
     sandboxes: state.sandboxes,
     containers: state.containers,
     runtimeHandlers: state.runtimeHandlers,
+    conditions: state.conditions,
   }));
   server.addService(pkg.ImageService.service, imageServiceHandlers({ ...ctx, images: state.images, pulls: state.pulls }));
 

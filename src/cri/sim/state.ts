@@ -6,6 +6,9 @@ import type { PullRecord } from './image-service.ts';
 import { defaultPullable, ImageStore } from './images.ts';
 import { SandboxStore } from './sandboxes.ts';
 
+export type RuntimeConditionType = 'RuntimeReady' | 'NetworkReady';
+export interface RuntimeConditionState { status: boolean; reason: string; message: string }
+
 export const DEFAULT_RUNTIME_HANDLERS: readonly string[] = ['', 'runc', 'runc-alt'];
 
 export interface SimStateOptions {
@@ -24,6 +27,11 @@ export class SimState {
   readonly runtimeHandlers: readonly string[];
   /** Every PullImage call, in order, with the credentials it carried. */
   readonly pulls: PullRecord[] = [];
+  /** What Status reports; flip one to model a runtime or its network going bad. */
+  readonly conditions: Record<RuntimeConditionType, RuntimeConditionState> = {
+    RuntimeReady: { status: true, reason: '', message: '' },
+    NetworkReady: { status: true, reason: '', message: '' },
+  };
 
   constructor(opts: SimStateOptions = {}) {
     this.runtimeHandlers = opts.runtimeHandlers ?? DEFAULT_RUNTIME_HANDLERS;
@@ -31,5 +39,10 @@ export class SimState {
     for (const ref of opts.images ?? []) this.images.add(ref);
     this.sandboxes = new SandboxStore(new Set(this.runtimeHandlers));
     this.containers = new ContainerStore(this.sandboxes, this.images);
+  }
+
+  /** e.g. setCondition('NetworkReady', false, 'NetworkPluginNotReady', 'cni config uninitialized') */
+  setCondition(type: RuntimeConditionType, status: boolean, reason = '', message = ''): void {
+    this.conditions[type] = { status, reason, message };
   }
 }
