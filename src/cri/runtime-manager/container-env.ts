@@ -1,0 +1,142 @@
+// The environment of a container, as the kubelet's makeEnvironmentVariables: envFrom first,
+// then env in order, each value expanded against what is defined before it; valueFrom reads
+// the pod's fields, its resources, ConfigMaps and Secrets. A missing non-optional reference
+// fails the container with CreateContainerConfigError.
+import { cpus, totalmem } from 'node:os';
+import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { parseQuantity } from '../../agent/pod-status/qos.ts';
+import { expandVars } from './env-expansion.ts';
+
+export interface EnvSources {
+  nodeName: string;
+  hostIP: string;
+  podIPs: string[];
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+}
+
+/** A container config problem the user must fix (kubelet reason CreateContainerConfigError). */
+export class ContainerConfigError extends Error {
+  readonly reason = 'CreateContainerConfigError';
+}
+
+// Environment variable names the API accepts (C identifiers plus '.', '-').
+const VALID_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+export async function containerEnv(pod: V1Pod, container: V1Container, sources: EnvSources): Promise<Array<{ key: string; value: string }>> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const env = new Map<string, string>();
+
+  for (const from of container.envFrom ?? []) {
+    const prefix = from.prefix ?? '';
+    let data: Record<string, string> | undefined;
+    if (from.configMapRef) {
+      const cm = await sources.getConfigMap(namespace, from.configMapRef.name ?? '');
+      if (!cm) {
+        if (from.configMapRef.optional) continue;
+        throw new ContainerConfigError(`configmap "${from.configMapRef.name}" not found`);
+      }
+      data = cm.data ?? {};
+    } else if (from.secretRef) {
+      const secret = await sources.getSecret(namespace, from.secretRef.name ?? '');
+      if (!secret) {
+        if (from.secretRef.optional) continue;
+        throw new ContainerConfigError(`secret "${from.secretRef.name}" not found`);
+      }
+      data = secretData(secret);
+    }
+    for (const [k, v] of Object.entries(data ?? {})) {
+      if (VALID_ENV_NAME.test(prefix + k)) env.set(prefix + k, v);
+    }
+  }
+
+  for (const e of container.env ?? []) {
+    if (e.valueFrom) {
+      const value = await valueFrom(pod, container, e.valueFrom, sources);
+      if (value !== undefined) env.set(e.name, value);
+      continue;
+    }
+    env.set(e.name, expandVars(e.value ?? '', name => env.get(name)));
+  }
+  return [...env].map(([key, value]) => ({ key, value }));
+}
+
+/** command and args with $(VAR) references expanded against the container's environment. */
+export function expandCommand(parts: string[] | undefined, env: Array<{ key: string; value: string }>): string[] {
+  const byName = new Map(env.map(e => [e.key, e.value]));
+  return (parts ?? []).map(p => expandVars(p, name => byName.get(name)));
+}
+
+async function valueFrom(pod: V1Pod, container: V1Container, from: NonNullable<NonNullable<V1Container['env']>[number]['valueFrom']>, sources: EnvSources): Promise<string | undefined> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  if (from.fieldRef) return fieldValue(pod, from.fieldRef.fieldPath, sources);
+  if (from.resourceFieldRef) return resourceValue(pod, from.resourceFieldRef.containerName || container.name, from.resourceFieldRef.resource, String(from.resourceFieldRef.divisor ?? '1'));
+  if (from.configMapKeyRef) {
+    const ref = from.configMapKeyRef;
+    const cm = await sources.getConfigMap(namespace, ref.name ?? '');
+    if (!cm) {
+      if (ref.optional) return undefined;
+      throw new ContainerConfigError(`configmap "${ref.name}" not found`);
+    }
+    const value = cm.data?.[ref.key];
+    if (value === undefined) {
+      if (ref.optional) return undefined;
+      throw new ContainerConfigError(`couldn't find key ${ref.key} in ConfigMap ${namespace}/${ref.name}`);
+    }
+    return value;
+  }
+  if (from.secretKeyRef) {
+    const ref = from.secretKeyRef;
+    const secret = await sources.getSecret(namespace, ref.name ?? '');
+    if (!secret) {
+      if (ref.optional) return undefined;
+      throw new ContainerConfigError(`secret "${ref.name}" not found`);
+    }
+    const value = secretData(secret)[ref.key];
+    if (value === undefined) {
+      if (ref.optional) return undefined;
+      throw new ContainerConfigError(`couldn't find key ${ref.key} in Secret ${namespace}/${ref.name}`);
+    }
+    return value;
+  }
+  return undefined;
+}
+
+function fieldValue(pod: V1Pod, path: string, sources: EnvSources): string {
+  const m = pod.metadata ?? {};
+  const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
+  if (keyed) return (keyed[1] === 'labels' ? m.labels : m.annotations)?.[keyed[2]!] ?? '';
+  switch (path) {
+    case 'metadata.name': return m.name ?? '';
+    case 'metadata.namespace': return m.namespace ?? 'default';
+    case 'metadata.uid': return m.uid ?? '';
+    case 'spec.nodeName': return pod.spec?.nodeName ?? sources.nodeName;
+    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
+    case 'status.hostIP': return sources.hostIP;
+    case 'status.hostIPs': return sources.hostIP;
+    case 'status.podIP': return podIPs(pod, sources)[0] ?? '';
+    case 'status.podIPs': return podIPs(pod, sources).join(',');
+    default: throw new ContainerConfigError(`unsupported fieldPath: ${path}`);
+  }
+}
+
+function podIPs(pod: V1Pod, sources: EnvSources): string[] {
+  return pod.spec?.hostNetwork ? [sources.hostIP] : sources.podIPs;
+}
+
+/** limits.cpu etc.; an unset limit means the node's capacity, as the kubelet does. */
+function resourceValue(pod: V1Pod, containerName: string, resource: string, divisor: string): string {
+  const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(x => x.name === containerName);
+  const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
+  const raw = c?.resources?.[kind]?.[name];
+  let value = raw !== undefined ? parseQuantity(String(raw)) : Number.NaN;
+  if (Number.isNaN(value)) value = name === 'cpu' ? (kind === 'limits' ? cpus().length : 0) : name === 'memory' ? (kind === 'limits' ? totalmem() : 0) : 0;
+  const d = parseQuantity(divisor) || 1;
+  return String(Math.ceil(value / d));
+}
+
+export function secretData(secret: V1Secret): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return { ...out, ...(secret.stringData ?? {}) };
+}

@@ -1,0 +1,74 @@
+// Start one container, as the kubelet's startContainer: image → termination-message file →
+// device options → ContainerConfig → CreateContainer → StartContainer. Each failure becomes the
+// container's waiting reason: ErrImagePull/ImagePullBackOff/..., CreateContainerConfigError,
+// CreateContainerError, RunContainerError.
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { PodSandboxConfig } from '../types.ts';
+import type { SyncContext } from './pod-runtime.ts';
+import { buildContainerConfig } from './container-config.ts';
+import { ContainerConfigError } from './container-env.ts';
+import { ensureImage } from './image-step.ts';
+import { createTerminationMessageFile } from './termination-message.ts';
+import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
+import { step, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+
+export interface ContainerStart {
+  pod: V1Pod;
+  container: V1Container;
+  attempt: number;
+  backoffKey: string;
+  sandboxId: string;
+  sandboxConfig: PodSandboxConfig;
+  runtimeHandler: string;
+  podIPs: string[];
+}
+
+/** Returns true when the container was started. */
+export async function startContainer(deps: ExecutorDeps, ref: PodRef, s: ContainerStart, ctx: SyncContext, result: SyncResultBuilder): Promise<boolean> {
+  const { pod, container } = s;
+  const name = container.name;
+  const image = await ensureImage(deps, ref, pod, container, s.sandboxConfig, s.runtimeHandler, ctx.getSecret.bind(ctx), result);
+  if (!image) return false;
+
+  let config;
+  try {
+    const terminationMessageHostPath = await createTerminationMessageFile(deps.rootDir, ref.uid, name);
+    const devices = await deps.devices.optionsFor(ref.uid, name);
+    config = await buildContainerConfig({
+      pod, container, attempt: s.attempt, imageRef: image.imageRef, imageUser: image.user, terminationMessageHostPath, devices,
+      allowPrivileged: deps.allowPrivileged,
+      env: { nodeName: ctx.nodeName, hostIP: ctx.hostIP, podIPs: s.podIPs, getSecret: ctx.getSecret.bind(ctx), getConfigMap: ctx.getConfigMap.bind(ctx) },
+    });
+  } catch (err) {
+    const message = errorMessage(err);
+    result.event('Warning', 'Failed', `Error: ${message}`, name);
+    result.fail({ step: 'config', reason: err instanceof ContainerConfigError ? err.reason : 'CreateContainerConfigError', message, container: name });
+    return false;
+  }
+
+  // A restart counts against the container's backoff (kubelet: backOff.Next before creating).
+  if (s.attempt > 0) deps.containerBackoff.next(s.backoffKey);
+
+  let containerId: string;
+  try {
+    ({ containerId } = await step(deps, ref, 'create', name, () =>
+      deps.runtime.createContainer({ podSandboxId: s.sandboxId, config, sandboxConfig: s.sandboxConfig })));
+  } catch (err) {
+    const message = errorMessage(err);
+    result.event('Warning', 'Failed', `Error: ${message}`, name);
+    result.fail({ step: 'create', reason: 'CreateContainerError', message, container: name });
+    return false;
+  }
+  result.event('Normal', 'Created', `Created container: ${name}`, name);
+
+  try {
+    await step(deps, ref, 'start', name, () => deps.runtime.startContainer({ containerId }));
+  } catch (err) {
+    const message = errorMessage(err);
+    result.event('Warning', 'Failed', `Error: ${message}`, name);
+    result.fail({ step: 'start', reason: 'RunContainerError', message, container: name });
+    return false;
+  }
+  result.event('Normal', 'Started', `Started container ${name}`, name);
+  return true;
+}

@@ -1,0 +1,88 @@
+// createGenericRuntimeManager: the PodRuntime the agent composes, on any CRI runtime.
+// Decision (computePodActions) and execution (sync-pod.ts and its steps) live in their own
+// files; this one wires them to the CRI clients, the network and device lines, and keeps the
+// two backoffs that outlive single syncs.
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { CriClient } from '../client.ts';
+import type { SandboxNetwork } from '../../cni/sandbox-network.ts';
+import type { ContainerDevices } from '../../device/container-devices.ts';
+import type { PodRuntime, RuntimeHealth, RuntimeInfo } from './pod-runtime.ts';
+import { Backoff } from './backoff.ts';
+import { parseResolvConf, type ResolvConf } from './dns.ts';
+import { garbageCollect } from './garbage-collect.ts';
+import { killPod } from './kill-step.ts';
+import { getPodStatus, relist } from './observe.ts';
+import { syncPod } from './sync-pod.ts';
+import { SyncResultBuilder } from './sync-result.ts';
+import type { ExecutorDeps } from './executor-deps.ts';
+
+export interface GenericRuntimeManagerOptions {
+  runtime: CriClient;
+  /** Image service client when it differs from the runtime's (--image-service-endpoint). */
+  image?: CriClient;
+  network: SandboxNetwork;
+  devices: ContainerDevices;
+  rootDir: string;
+  /** Usually /var/log/pods. */
+  podLogsDir: string;
+  allowPrivileged: boolean;
+  logger: Logger;
+  clock?: () => number;
+  /** Path of the node's resolv.conf for pod DNS (kubelet --resolv-conf); default /etc/resolv.conf. */
+  resolvConf?: string;
+}
+
+export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions): PodRuntime {
+  const clock = opts.clock ?? Date.now;
+  const deps: ExecutorDeps = {
+    runtime: opts.runtime,
+    image: opts.image ?? opts.runtime,
+    network: opts.network,
+    devices: opts.devices,
+    rootDir: opts.rootDir,
+    podLogsDir: opts.podLogsDir,
+    allowPrivileged: opts.allowPrivileged,
+    logger: opts.logger.child({ component: 'runtime-manager' }),
+    clock,
+    resolvConf: readResolvConf(opts.resolvConf ?? '/etc/resolv.conf', opts.logger),
+    containerBackoff: new Backoff({ clock }),
+    imageBackoff: new Backoff({ clock }),
+  };
+
+  return {
+    async info(): Promise<RuntimeInfo> {
+      const v = await deps.runtime.version();
+      return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion, runtimeApiVersion: v.runtimeApiVersion };
+    },
+    async health(): Promise<RuntimeHealth> {
+      try {
+        const { status } = await deps.runtime.status();
+        const conditions = status?.conditions ?? [];
+        const cond = (type: string) => conditions.find(c => c.type === type);
+        const notReady = conditions.filter(c => !c.status).map(c => `${c.type}=false reason:${c.reason} message:${c.message}`);
+        return { runtimeReady: cond('RuntimeReady')?.status === true, networkReady: cond('NetworkReady')?.status === true, message: notReady.join(', ') };
+      } catch (err) {
+        return { runtimeReady: false, networkReady: false, message: `container runtime is down: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    },
+    syncPod: (pod, observed, ctx) => syncPod(deps, pod, observed, ctx),
+    async killPod(target, observed, gracePeriodSeconds, remove) {
+      const result = new SyncResultBuilder();
+      await killPod(deps, target, observed, { pod: target.pod, gracePeriodOverride: gracePeriodSeconds, remove }, result);
+      return result.build();
+    },
+    getPodStatus: (uid, name, namespace) => getPodStatus(deps, uid, name, namespace),
+    relist: () => relist(deps),
+    garbageCollect: known => garbageCollect(deps, known),
+  };
+}
+
+function readResolvConf(path: string, logger: Logger): ResolvConf {
+  try {
+    return parseResolvConf(readFileSync(path, 'utf8'));
+  } catch (err) {
+    logger.warn({ path, err: err instanceof Error ? err.message : String(err) }, 'cannot read resolv.conf; pods get no DNS servers from the node');
+    return { servers: [], searches: [], options: [] };
+  }
+}

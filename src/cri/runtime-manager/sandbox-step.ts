@@ -1,0 +1,54 @@
+// Create a pod's sandbox: resolve its RuntimeClass to a handler, RunPodSandbox, then learn the
+// sandbox's IPs (from the agent's network manager, or the runtime's PodSandboxStatus).
+// Failure → CreatePodSandboxError and a FailedCreatePodSandBox event, as the kubelet reports.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { PodSandboxConfig } from '../types.ts';
+import type { SyncContext } from './pod-runtime.ts';
+import { sandboxIPs } from './observe.ts';
+import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
+import { step, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+
+export interface CreatedSandbox {
+  id: string;
+  ips: string[];
+  runtimeHandler: string;
+}
+
+/** The handler for the pod's RuntimeClass ("" = the runtime's default); undefined = unknown class. */
+export async function runtimeHandlerOf(pod: V1Pod, ctx: SyncContext): Promise<string | undefined> {
+  const className = pod.spec?.runtimeClassName;
+  if (!className) return '';
+  return ctx.resolveRuntimeHandler(className);
+}
+
+export async function createSandbox(
+  deps: ExecutorDeps, ref: PodRef, pod: V1Pod, config: PodSandboxConfig, ctx: SyncContext, result: SyncResultBuilder,
+): Promise<CreatedSandbox | undefined> {
+  const fail = (message: string) => {
+    result.fail({ step: 'sandbox', reason: 'CreatePodSandboxError', message });
+    result.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+    return undefined;
+  };
+
+  const runtimeHandler = await runtimeHandlerOf(pod, ctx);
+  if (runtimeHandler === undefined) {
+    // Never reaches RunPodSandbox: the kubelet fails the lookup with the API's not-found message.
+    return fail(`runtimeclass.node.k8s.io "${pod.spec?.runtimeClassName}" not found`);
+  }
+  if ((config.metadata?.attempt ?? 0) > 0) result.event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+
+  let id: string;
+  try {
+    ({ podSandboxId: id } = await step(deps, ref, 'sandbox', undefined, () => deps.runtime.runPodSandbox({ config, runtimeHandler })));
+  } catch (err) {
+    return fail(errorMessage(err));
+  }
+  if (pod.spec?.hostNetwork) return { id, ips: [], runtimeHandler };
+  try {
+    const { status } = await deps.runtime.podSandboxStatus({ podSandboxId: id });
+    return { id, ips: status ? sandboxIPs(deps.network, status) : (deps.network.ipsOf(id) ?? []), runtimeHandler };
+  } catch (err) {
+    deps.logger.debug({ uid: ref.uid, sandbox: id, err: errorMessage(err) }, 'PodSandboxStatus after RunPodSandbox failed');
+    return { id, ips: deps.network.ipsOf(id) ?? [], runtimeHandler };
+  }
+}

@@ -1,0 +1,74 @@
+// The executor: one sync of one pod. computePodActions decides; the steps below do, in the
+// kubelet's order (kill pod, create sandbox, kill containers, start init container, start
+// containers). A failed sandbox or init container ends the sync; a failed app container does
+// not keep the others from starting.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { PodSandboxConfig } from '../types.ts';
+import type { RuntimePodStatus, SyncContext, SyncResult } from './pod-runtime.ts';
+import { computePodActions } from './compute-pod-actions.ts';
+import { buildSandboxConfig } from './sandbox-config.ts';
+import { createSandbox, runtimeHandlerOf } from './sandbox-step.ts';
+import { startContainer } from './container-step.ts';
+import { killContainer, killPod } from './kill-step.ts';
+import { SyncResultBuilder } from './sync-result.ts';
+import { podDescription, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+
+interface CurrentSandbox {
+  id: string;
+  config: PodSandboxConfig;
+  runtimeHandler: string;
+  ips: string[];
+}
+
+export async function syncPod(deps: ExecutorDeps, pod: V1Pod, observed: RuntimePodStatus, ctx: SyncContext): Promise<SyncResult> {
+  const ref: PodRef = { uid: pod.metadata?.uid ?? observed.uid, name: pod.metadata?.name ?? observed.name, namespace: pod.metadata?.namespace ?? observed.namespace };
+  const result = new SyncResultBuilder();
+  const plan = computePodActions(pod, observed, deps.containerBackoff, deps.clock());
+  deps.logger.debug({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, actions: plan.actions }, 'computed pod actions');
+
+  let sandbox: CurrentSandbox | undefined;
+  const existing = observed.sandboxes.find(s => s.id === plan.sandboxId);
+  if (existing) {
+    sandbox = { id: existing.id, config: buildSandboxConfig(pod, existing.attempt, deps), runtimeHandler: existing.runtimeHandler, ips: existing.ips };
+  }
+  const specOf = (name: string, init: boolean) => (init ? pod.spec?.initContainers : pod.spec?.containers)?.find(c => c.name === name);
+
+  for (const action of plan.actions) {
+    switch (action.type) {
+      case 'killPod':
+        await killPod(deps, ref, observed, { pod, remove: false }, result);
+        if (result.failed) return result.build();
+        break;
+      case 'createSandbox': {
+        const config = buildSandboxConfig(pod, action.attempt, deps);
+        const created = await createSandbox(deps, ref, pod, config, ctx, result);
+        if (!created) return result.build();
+        sandbox = { id: created.id, config, runtimeHandler: created.runtimeHandler, ips: created.ips };
+        break;
+      }
+      case 'killContainer': {
+        const c = observed.containers.find(x => x.id === action.containerId);
+        if (c) await killContainer(deps, ref, c, { pod, message: action.message }, result);
+        break;
+      }
+      case 'wait':
+        result.event('Warning', 'BackOff', `Back-off restarting failed container ${action.name} in pod ${podDescription(ref)}`, action.name);
+        result.fail({ step: 'start', reason: action.reason, message: action.message, container: action.name });
+        result.retryAfter(action.retryAfterMs);
+        break;
+      case 'startContainer': {
+        const container = specOf(action.name, action.init);
+        if (!container || !sandbox) break;
+        const runtimeHandler = sandbox.runtimeHandler || (await runtimeHandlerOf(pod, ctx)) || '';
+        const started = await startContainer(deps, ref, {
+          pod, container, attempt: action.attempt, backoffKey: action.backoffKey, sandboxId: sandbox.id,
+          sandboxConfig: sandbox.config, runtimeHandler, podIPs: sandbox.ips,
+        }, ctx, result);
+        // Init containers run one at a time: a failure ends this sync.
+        if (!started && action.init) return result.build();
+        break;
+      }
+    }
+  }
+  return result.build();
+}
