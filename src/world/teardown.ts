@@ -3,7 +3,8 @@
 // reaping of worlds whose owner process died.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
 
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
@@ -61,20 +62,36 @@ export function runcContainerIds(runcStateDir: string): string[] {
   }
 }
 
+export interface RuncContainerRef {
+  /** containerd namespace (the shim's level under the runc root), e.g. k8s.io. */
+  namespace: string;
+  id: string;
+}
+
 /** Kills and deletes every runc container under `runcRoot`: what containerd left behind. */
-export function forceDeleteRuncContainers(runcRoot: string): number {
-  let deleted = 0;
+export function forceDeleteRuncContainers(runcRoot: string): RuncContainerRef[] {
+  const seen: RuncContainerRef[] = [];
   for (const stateDir of runcStateDirs(runcRoot)) {
     for (const id of runcContainerIds(stateDir)) {
+      seen.push({ namespace: basename(stateDir), id });
       try {
         run('runc', ['--root', stateDir, 'delete', '--force', id]);
-        deleted++;
       } catch {
         // gone already, or its state is broken: the unmount and rm below still clean up
       }
     }
   }
-  return deleted;
+  return seen;
+}
+
+/** containerd 1.6 puts every shim's socket in /run/containerd/s, named by a hash of the
+ * containerd address, namespace and task id. A shim removes it on a clean shutdown; a killed
+ * one leaves it behind, so forced teardown removes the sockets of the tasks it killed. */
+export function removeShimSockets(containerdSocket: string, tasks: RuncContainerRef[], socketDir = '/run/containerd/s'): void {
+  for (const { namespace, id } of tasks) {
+    const name = createHash('sha256').update(join(containerdSocket, namespace, id)).digest('hex');
+    rmSync(join(socketDir, name), { force: true });
+  }
 }
 
 /** Mount points at or below `dir`, deepest first (mountinfo escapes blanks as octal). */
@@ -127,7 +144,7 @@ export interface WorldResources {
  * worlds whose owner died. Kills its daemons and shims, then its containers through runc. */
 export function forceTeardownSync(w: WorldResources): void {
   killPids(pidsReferencing(w.root));
-  for (const runcRoot of w.runtimeRoots) forceDeleteRuncContainers(runcRoot);
+  removeShimSockets(w.socket, w.runtimeRoots.flatMap(forceDeleteRuncContainers));
   unmountAllUnder(w.root);
   if (w.bridge) {
     try {

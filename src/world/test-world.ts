@@ -15,7 +15,7 @@ import { pushImage, startRegistry, type RegistryCredentials } from './registry.t
 import { defaultWorldLogger, timedStep } from './step-log.ts';
 import { buildBusyboxImage, buildPauseImage } from './test-images.ts';
 import { waitFor } from './wait.ts';
-import { deleteLink, forceDeleteRuncContainers, forceTeardownSync, killPids, removeCniResultCache, shimPidsOf, unmountAllUnder, type WorldResources } from './teardown.ts';
+import { deleteLink, forceDeleteRuncContainers, forceTeardownSync, killPids, pidsReferencing, removeCniResultCache, removeShimSockets, shimPidsOf, unmountAllUnder, type WorldResources } from './teardown.ts';
 import { abandonedWorlds, claimWorldRecord, removeWorldRecord } from './world-record.ts';
 
 export type RuntimeHandlerName = 'runc' | 'runc-alt';
@@ -109,9 +109,13 @@ async function orderlyTeardown(w: Teardown, containerdDaemon: Daemon | undefined
   }
   await timedStep(log, 'world.stop-daemons', () => Promise.all(w.daemons.map((d) => d.stop(5000))));
   await timedStep(log, 'world.kill-containers', async () => {
-    for (const runcRoot of w.runtimeRoots) forceDeleteRuncContainers(runcRoot);
+    // Normally empty by now: these are tasks CRI could not remove.
+    const leftovers = w.runtimeRoots.flatMap(forceDeleteRuncContainers);
     killPids(shimPidsOf(w.socket));
     await waitFor(() => shimPidsOf(w.socket).length === 0, { timeoutMs: 10_000, what: 'shims to exit' });
+    removeShimSockets(w.socket, leftovers);
+    // Anything else still holding a path of ours (a helper a test started) would pin mounts.
+    killPids(pidsReferencing(w.root));
   });
   await timedStep(log, 'world.unmount', () => {
     const left = unmountAllUnder(w.root);

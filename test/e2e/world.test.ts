@@ -3,6 +3,7 @@
 // sandboxes by runtime handler, and leaves nothing of its own behind when stopped.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
@@ -159,6 +160,7 @@ test('two worlds run one after another in one process', { timeout: 120_000 }, as
 // SIGKILL (no hooks run). The next reap finds the world by its record and takes it down.
 const abandonWorldScript = `
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startTestWorld } from ${JSON.stringify(new URL('../../src/world/test-world.ts', import.meta.url).pathname)};
 import { shimPidsOf } from ${JSON.stringify(new URL('../../src/world/teardown.ts', import.meta.url).pathname)};
@@ -169,7 +171,7 @@ const config = { metadata: { name: 'orphan', uid: 'orphan-uid', namespace: 'defa
 const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc' });
 const state = JSON.parse(execFileSync('runc', ['--root', join(world.runtimeRoots.runc, 'k8s.io'), 'state', podSandboxId], { encoding: 'utf8' }));
 const socket = world.containerdEndpoint.slice('unix://'.length);
-console.log(JSON.stringify({ root: world.root, bridge: world.network.bridge, pids: [...world.daemonPids(), ...shimPidsOf(socket), state.pid] }));
+console.log(JSON.stringify({ root: world.root, socket, podSandboxId, bridge: world.network.bridge, pids: [...world.daemonPids(), ...shimPidsOf(socket), state.pid] }));
 process.kill(process.pid, 'SIGKILL');
 `;
 
@@ -179,10 +181,13 @@ test('a world whose owner was killed is reaped by the next one', { timeout: 120_
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', abandonWorldScript],
     { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'ignore'] });
   assert.equal(child.signal, 'SIGKILL');
-  const left = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { root: string; bridge: string; pids: number[] };
+  const left = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { root: string; socket: string; podSandboxId: string; bridge: string; pids: number[] };
+  // containerd 1.6 names a shim's socket by sha256(address/namespace/task id).
+  const shimSocket = join('/run/containerd/s', createHash('sha256').update(join(left.socket, 'k8s.io', left.podSandboxId)).digest('hex'));
   assert.ok(left.pids.length >= 4 && left.pids.every(pidAlive), 'the dead owner left its world running');
   assert.ok(mountsUnder(left.root).length > 0);
   assert.ok(existsSync(`/sys/class/net/${left.bridge}`));
+  assert.ok(existsSync(shimSocket), 'the killed world has a shim socket');
 
   // Another process starting a world may reap it first; either way it must end up gone.
   reapAbandonedWorlds();
@@ -191,4 +196,5 @@ test('a world whose owner was killed is reaped by the next one', { timeout: 120_
   assert.deepEqual(mountsUnder(left.root), []);
   assert.ok(!existsSync(left.root), 'the abandoned root is removed');
   assert.ok(!existsSync(`/sys/class/net/${left.bridge}`), 'the abandoned bridge is deleted');
+  assert.ok(!existsSync(shimSocket), 'the shim socket is removed');
 });
