@@ -2,10 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { ApiError, badRequest, unsupportedMediaType } from './errors.ts';
+import { decodeProtobufObject, protobufMediaType } from './protobuf-body.ts';
 
 const maxBodyBytes = 3 * 1024 * 1024; // kube-apiserver's request size limit
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -13,15 +14,17 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > maxBodyBytes) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function mediaTypeOf(req: IncomingMessage): string {
   return String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** Parses a body as JSON, or YAML for application/yaml; what does not parse is a 400. */
-export function parseBody(text: string, mediaType: string, what: string): unknown {
+/** Parses a body as JSON, YAML (application/yaml) or Kubernetes protobuf; what does not parse is a 400. */
+export function parseBody(body: Buffer, mediaType: string, what: string): unknown {
+  if (mediaType === protobufMediaType) return decodeProtobufObject(body);
+  const text = body.toString('utf8');
   if (mediaType === 'application/yaml' || mediaType === 'application/apply-patch+yaml') {
     try {
       const docs = YAML.parseAllDocuments(text);

@@ -146,10 +146,10 @@ export class ResourceHandlers {
   }
 
   private async deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
-    const text = await readBody(req);
+    const body = await readBody(req);
     let options: DeleteOptions = {};
-    if (text.trim()) {
-      const parsed = parseBody(text, mediaTypeOf(req), 'DeleteOptions');
+    if (body.toString('utf8').trim()) {
+      const parsed = parseBody(body, mediaTypeOf(req), 'DeleteOptions');
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('DeleteOptions must be a JSON object');
       options = parsed as DeleteOptions;
     }
@@ -160,8 +160,7 @@ export class ResourceHandlers {
   }
 
   private async body(req: IncomingMessage, type: ResourceType, kind = type.kind): Promise<unknown> {
-    const text = await readBody(req);
-    return parseBody(text, mediaTypeOf(req), `${kind} in version "${type.version}" cannot be handled as a ${kind}`);
+    return parseBody(await readBody(req), mediaTypeOf(req), `${kind} in version "${type.version}" cannot be handled as a ${kind}`);
   }
 }
 
