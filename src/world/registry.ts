@@ -56,7 +56,7 @@ export async function startRegistry(dir: string, name: string, auth?: RegistryCr
       await waitFor(async () => {
         if (!daemon.isRunning()) throw new Error(`${name} exited: ${daemon.logTail(5)}`);
         return answersV2(host);
-      }, { timeoutMs: 10_000, what: `${name} on ${host}` });
+      }, { timeoutMs: 20_000, what: `${name} on ${host}` });
       return { host, daemon };
     } catch (err) {
       lastError = err;

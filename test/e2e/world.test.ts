@@ -82,7 +82,7 @@ test('the test world runs real pods and leaves nothing behind', { timeout: 180_0
     });
     await cri.startContainer({ containerId });
     await waitFor(async () => (await cri.containerStatus({ containerId })).status?.state === 'CONTAINER_RUNNING',
-      { timeoutMs: 10_000, what: 'container running' });
+      { timeoutMs: 30_000, what: 'container running' });
 
     const { status } = await cri.podSandboxStatus({ podSandboxId });
     assert.equal(status?.state, 'SANDBOX_READY');
@@ -146,7 +146,7 @@ test('two worlds run one after another in one process', { timeout: 120_000 }, as
         // The agent's network mode writes its config later: containerd must pick it up.
         writeFileSync(join(world.cniConfDir, '10-late.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'late', plugins: [{ type: 'loopback' }] }));
         await waitFor(async () => (await cri.status()).status?.conditions.some((c) => c.type === 'NetworkReady' && c.status) ?? false,
-          { timeoutMs: 10_000, what: 'NetworkReady after a CNI config appears' });
+          { timeoutMs: 20_000, what: 'NetworkReady after a CNI config appears' });
       }
     } finally {
       cri.close();
@@ -192,7 +192,7 @@ test('a world whose owner was killed is reaped by the next one', { timeout: 120_
   // Another process starting a world may reap it first; either way it must end up gone.
   reapAbandonedWorlds();
 
-  await waitFor(() => !left.pids.some(pidAlive), { timeoutMs: 10_000, what: 'abandoned world processes to die' });
+  await waitFor(() => !left.pids.some(pidAlive), { timeoutMs: 20_000, what: 'abandoned world processes to die' });
   assert.deepEqual(mountsUnder(left.root), []);
   assert.ok(!existsSync(left.root), 'the abandoned root is removed');
   assert.ok(!existsSync(`/sys/class/net/${left.bridge}`), 'the abandoned bridge is deleted');
