@@ -3,7 +3,7 @@
 //   → pod workers (syncPerKey) → syncPod → runtime manager → status manager → API server
 // Alongside: the node controller (Node, Lease, node status), healthz and the node API server.
 import { mkdirSync } from 'node:fs';
-import { KubeConfig, type V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Subject, filter, interval, map, merge, mergeMap, type Observable, type Subscription, from, EMPTY } from 'rxjs';
 import { runtimeOwnedNetwork, type SandboxNetwork } from '../cni/sandbox-network.ts';
@@ -11,6 +11,7 @@ import type { PodRuntime, SyncContext } from '../cri/runtime-manager/pod-runtime
 import { noDevices, type ContainerDevices } from '../device/container-devices.ts';
 import { generatePodStatus } from './pod-status/generate-pod-status.ts';
 import { createKubeApi, type KubeApi } from './api/kube-api.ts';
+import { loadKubeconfigFile, type ApiConnection } from './api/kubeconfig.ts';
 import type { AgentConfig } from './config/agent-config.ts';
 import { createEventRecorder, discardEvents } from './events/event-recorder.ts';
 import { firstNonLoopbackIPv4 } from './node/machine-facts.ts';
@@ -34,8 +35,8 @@ export interface AgentDeps {
   logger: Logger;
   /** Defaults to the GenericRuntime manager on config.containerRuntimeEndpoint. */
   runtime?: PodRuntime;
-  /** Defaults to config.kubeconfig (none: standalone, static pods only). */
-  kubeConfig?: KubeConfig;
+  /** The API server; defaults to config.kubeconfig (none: standalone, static pods only). */
+  connection?: ApiConnection;
   network?: SandboxNetwork;
   devices?: ContainerDevices;
   generatePodStatus?: GeneratePodStatus;
@@ -63,12 +64,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const network = deps.network ?? runtimeOwnedNetwork;
   const devices = deps.devices ?? noDevices;
   const runtime = deps.runtime ?? (await createPodRuntime(config, network, devices, logger));
-  let kubeConfig = deps.kubeConfig;
-  if (!kubeConfig && config.kubeconfig) {
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(config.kubeconfig);
-  }
-  const api: KubeApi | undefined = kubeConfig ? createKubeApi(kubeConfig) : undefined;
+  const connection = deps.connection ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
+  const api: KubeApi | undefined = connection ? createKubeApi(connection) : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
   const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);

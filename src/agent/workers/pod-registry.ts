@@ -20,6 +20,14 @@ export interface PodRecord {
   terminalHandled?: boolean;
 }
 
+/** Does the change matter to a sync? Status and bookkeeping fields do not. */
+export function podChangedForSync(before: V1Pod, after: V1Pod): boolean {
+  const relevant = (p: V1Pod) => JSON.stringify([
+    p.spec, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds,
+  ]);
+  return relevant(before) !== relevant(after);
+}
+
 export class PodRegistry {
   private readonly pods = new Map<string, PodRecord>();
   private readonly mirrors = new Map<string, V1Pod>();
@@ -40,8 +48,13 @@ export class PodRegistry {
       return record ? uid : undefined;
     }
     if (record) {
+      const wasRemoved = record.removed;
+      const changed = podChangedForSync(record.pod, pod);
       record.pod = pod;
       record.removed = false;
+      // Our own status writes echo back as updates; like the kubelet, only a change in
+      // what the pod asks for wakes its worker.
+      return changed || wasRemoved ? uid : undefined;
     } else {
       this.pods.set(uid, { uid, pod, source: update.source, removed: false, stateSinceMs: Date.now() });
     }

@@ -1,0 +1,187 @@
+// The agent against the dev API server, with an in-memory runtime: node registration, lease,
+// pods from watch to Running and back, static pods with mirrors, admission, retries, and
+// independence of pods. (agent-sim-runtime.test.ts runs the same path over real CRI gRPC.)
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CoreV1Event, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
+import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
+import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
+import { createHttpClient, type HttpClient } from '../../src/agent/api/http-client.ts';
+import { parseKubeconfig } from '../../src/agent/api/kubeconfig.ts';
+import { FakePodRuntime } from '../helpers/fake-pod-runtime.ts';
+
+const silent = pino({ level: 'silent' });
+const nodeName = 'fake-node';
+let dir: string;
+let apiServer: RunningApiServer;
+let agent: RunningAgent;
+let runtime: FakePodRuntime;
+let kube: HttpClient;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const podSpec = (name: string, over: Partial<V1Pod['spec']> = {}): V1Pod => ({
+  metadata: { name, namespace: 'default' },
+  spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }], ...over },
+});
+
+const readPod = (name: string) => kube.call<V1Pod>('GET', `/api/v1/namespaces/default/pods/${name}`);
+const createPod = (pod: V1Pod) => kube.call<V1Pod>('POST', '/api/v1/namespaces/default/pods', pod);
+const readLease = () => kube.call<V1Lease>('GET', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`);
+const isRunningAndReady = (p: V1Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'agent-loop-'));
+  apiServer = await startApiServer({ port: 0, logger: silent, binder: false });
+  runtime = new FakePodRuntime();
+  const config: AgentConfig = {
+    ...defaultConfig,
+    nodeName,
+    rootDir: join(dir, 'root'),
+    podLogsDir: join(dir, 'logs'),
+    podManifestPath: join(dir, 'manifests'),
+    port: 0,
+    healthzPort: 0,
+    address: '127.0.0.1',
+    nodeLabels: { 'example.com/pool': 'test' },
+    intervals: { ...defaultConfig.intervals, leaseRenewMs: 200, nodeStatusUpdateMs: 200, plegRelistMs: 100, staticPodRescanMs: 300 },
+  };
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(config.podManifestPath!, { recursive: true });
+  const connection = parseKubeconfig(apiServer.kubeconfigYaml);
+  agent = await startAgent(config, { logger: silent, runtime, connection });
+  kube = createHttpClient(connection);
+});
+
+after(async () => {
+  await agent?.stop();
+  await apiServer?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the node registers with labels, capacity and Ready', async () => {
+  const node = await waitFor('a Ready node', async () => {
+    const n = await kube.call<V1Node>('GET', `/api/v1/nodes/${nodeName}`);
+    return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
+  });
+  assert.equal(node.metadata?.labels?.['kubernetes.io/hostname'], nodeName);
+  assert.equal(node.metadata?.labels?.['example.com/pool'], 'test');
+  assert.ok(Number(node.status?.capacity?.cpu) >= 1);
+  assert.match(String(node.status?.allocatable?.memory), /^\d+Ki$/);
+  assert.equal(node.status?.capacity?.pods, '110');
+  assert.equal(node.status?.nodeInfo?.containerRuntimeVersion, 'fake://0.0.1');
+  assert.equal(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, agent.port);
+});
+
+test('the lease is renewed', async () => {
+  const first = await waitFor('the lease', readLease);
+  assert.equal(first.spec?.holderIdentity, nodeName);
+  assert.equal(first.spec?.leaseDurationSeconds, 40);
+  assert.equal(first.metadata?.ownerReferences?.[0].kind, 'Node');
+  await waitFor('a renewal', async () => {
+    const l = await readLease();
+    return new Date(l.spec!.renewTime!).getTime() > new Date(first.spec!.renewTime!).getTime();
+  });
+});
+
+test('a pod runs with an IP and Ready, then deletion removes it', async () => {
+  await createPod(podSpec('web'));
+  const running = await waitFor('web Running and Ready', async () => {
+    const p = await readPod('web');
+    return isRunningAndReady(p) && p;
+  });
+  assert.match(running.status!.podIP!, /^10\.88\.0\.\d+$/);
+  assert.equal(running.status?.containerStatuses?.[0].ready, true);
+  assert.ok(running.status?.containerStatuses?.[0].state?.running);
+
+  await kube.call('DELETE', '/api/v1/namespaces/default/pods/web');
+  await waitFor('web gone from the API', async () => {
+    try {
+      await readPod('web');
+      return false;
+    } catch (err) {
+      return (err as { code?: number }).code === 404;
+    }
+  });
+  assert.equal(runtime.callsFor('web', 'killPod')[0]?.gracePeriodSeconds, 1);
+  assert.equal([...runtime.pods.values()].some((p) => p.name === 'web'), false);
+});
+
+test('a static pod runs and shows up as a mirror pod', async () => {
+  writeFileSync(join(dir, 'manifests', 'static-web.yaml'),
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  containers:\n  - name: app\n    image: busybox\n');
+  const mirror = await waitFor('the mirror pod Running', async () => {
+    const p = await readPod(`static-web-${nodeName}`);
+    return p.status?.phase === 'Running' && p;
+  });
+  assert.equal(mirror.metadata?.annotations?.['kubernetes.io/config.source'], 'file');
+  assert.ok(mirror.metadata?.annotations?.['kubernetes.io/config.mirror']);
+  assert.equal(mirror.metadata?.ownerReferences?.[0].kind, 'Node');
+});
+
+test('admission rejects a pod asking for more cpu than the node has', async () => {
+  await createPod(podSpec('greedy', { containers: [{ name: 'app', image: 'busybox', resources: { requests: { cpu: '1000' } } }] }));
+  const failed = await waitFor('greedy Failed', async () => {
+    const p = await readPod('greedy');
+    return p.status?.phase === 'Failed' && p;
+  });
+  assert.equal(failed.status?.reason, 'OutOfcpu');
+  assert.match(failed.status!.message!, /Node didn't have enough resource: cpu, requested: 1000000, used: \d+, capacity: \d+/);
+  assert.equal(runtime.callsFor('greedy', 'syncPod').length, 0, 'a rejected pod never reaches the runtime');
+});
+
+test('a slow sandbox for one pod does not hold up another', async () => {
+  runtime.sandboxDelayMs.set('slow', 3000);
+  await createPod(podSpec('slow'));
+  await waitFor('slow to reach the runtime', async () => runtime.callsFor('slow', 'syncPod').length > 0);
+  await createPod(podSpec('quick'));
+  await waitFor('quick Running', async () => isRunningAndReady(await readPod('quick')), 2500);
+  assert.notEqual((await readPod('slow')).status?.phase, 'Running', 'slow is still in its sandbox step');
+  await waitFor('slow Running in the end', async () => isRunningAndReady(await readPod('slow')));
+});
+
+test('a failing sandbox is retried with backoff and reported as FailedCreatePodSandBox', async () => {
+  runtime.sandboxFailures.set('flaky', 2);
+  await createPod(podSpec('flaky'));
+  await waitFor('flaky Running after retries', async () => isRunningAndReady(await readPod('flaky')));
+  const syncs = runtime.callsFor('flaky', 'syncPod');
+  assert.ok(syncs.length >= 3);
+  assert.ok(syncs[1].atMs - syncs[0].atMs >= 150, 'the retry waited for its backoff');
+  const events = await waitFor('the FailedCreatePodSandBox event', async () => {
+    const list = await kube.call<{ items: CoreV1Event[] }>('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dflaky');
+    const e = list.items.find((x) => x.reason === 'FailedCreatePodSandBox');
+    return e && list.items;
+  });
+  const failed = events.find((e) => e.reason === 'FailedCreatePodSandBox')!;
+  assert.equal(failed.type, 'Warning');
+  assert.equal(failed.source?.component, 'kubelet');
+  assert.equal(failed.source?.host, nodeName);
+  assert.ok((failed.count ?? 0) >= 1);
+});
+
+test('healthz and the node API answer', async () => {
+  const healthz = await fetch(`http://127.0.0.1:${agent.healthzPort}/healthz`);
+  assert.equal(healthz.status, 200);
+  assert.equal(await healthz.text(), 'ok');
+  const pods = await (await fetch(`http://127.0.0.1:${agent.port}/pods`)).json() as { kind: string; items: V1Pod[] };
+  assert.equal(pods.kind, 'PodList');
+  assert.ok(pods.items.some((p) => p.metadata?.name === 'quick'));
+});
