@@ -156,8 +156,9 @@ test('two worlds run one after another in one process', { timeout: 120_000 }, as
   }
 });
 
-// A child process starts a world with a running pod, prints what it started, and dies by
-// SIGKILL (no hooks run). The next reap finds the world by its record and takes it down.
+// A child process starts a world with a running pod, prints what it started, and then either
+// exits (its 'exit' hook tears the world down) or dies by SIGKILL (no hook runs; the next
+// reap finds the world by its record and takes it down).
 const abandonWorldScript = `
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -172,16 +173,35 @@ const { podSandboxId } = await cri.runPodSandbox({ config, runtimeHandler: 'runc
 const state = JSON.parse(execFileSync('runc', ['--root', join(world.runtimeRoots.runc, 'k8s.io'), 'state', podSandboxId], { encoding: 'utf8' }));
 const socket = world.containerdEndpoint.slice('unix://'.length);
 console.log(JSON.stringify({ root: world.root, socket, podSandboxId, bridge: world.network.bridge, pids: [...world.daemonPids(), ...shimPidsOf(socket), state.pid] }));
+if (process.argv.includes('--exit')) process.exit(3);
 process.kill(process.pid, 'SIGKILL');
 `;
+
+type LeftBehind = { root: string; socket: string; podSandboxId: string; bridge: string; pids: number[] };
+
+function runWorldOwner(how: 'exit' | 'sigkill'): { left: LeftBehind; status: number | null; signal: string | null } {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', abandonWorldScript, '--', ...(how === 'exit' ? ['--exit'] : [])],
+    { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'ignore'] });
+  const left = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as LeftBehind;
+  return { left, status: child.status, signal: child.signal };
+}
+
+test('a world whose owner exits without stop() is torn down by the exit hook', { timeout: 120_000 }, async (t) => {
+  if (!requireE2e(t)) return;
+  t.after(() => reapAbandonedWorlds());
+  const { left, status } = runWorldOwner('exit');
+  assert.equal(status, 3);
+  await waitFor(() => !left.pids.some(pidAlive), { timeoutMs: 20_000, what: 'world processes to die' });
+  assert.deepEqual(mountsUnder(left.root), []);
+  assert.ok(!existsSync(left.root), 'the root is removed');
+  assert.ok(!existsSync(`/sys/class/net/${left.bridge}`), 'the bridge is deleted');
+});
 
 test('a world whose owner was killed is reaped by the next one', { timeout: 120_000 }, async (t) => {
   if (!requireE2e(t)) return;
   t.after(() => reapAbandonedWorlds());
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', abandonWorldScript],
-    { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'ignore'] });
-  assert.equal(child.signal, 'SIGKILL');
-  const left = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { root: string; socket: string; podSandboxId: string; bridge: string; pids: number[] };
+  const { left, signal } = runWorldOwner('sigkill');
+  assert.equal(signal, 'SIGKILL');
   // containerd 1.6 names a shim's socket by sha256(address/namespace/task id).
   const shimSocket = join('/run/containerd/s', createHash('sha256').update(join(left.socket, 'k8s.io', left.podSandboxId)).digest('hex'));
   assert.ok(left.pids.length >= 4 && left.pids.every(pidAlive), 'the dead owner left its world running');
