@@ -1,6 +1,7 @@
 // The agent's connection to one registered device plugin: dial its socket, read its options,
 // follow ListAndWatch, and make the allocation calls. When the stream or socket goes away the
 // owner hears onStopped once, and decides what that means for the devices.
+import { stat } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
@@ -30,6 +31,9 @@ export class PluginEndpoint {
 
   /** Dials the plugin and asks for its options (falling back to those it registered with). */
   static async connect(resource: string, socketPath: string, registered: DevicePluginOptions, logger: Logger): Promise<PluginEndpoint> {
+    // Fail at once, with a clear reason, when nothing is there to dial.
+    const socket = await stat(socketPath).catch(() => undefined);
+    if (!socket?.isSocket()) throw new Error(`cannot connect to device plugin ${resource}: ${socketPath} is not a socket`);
     const endpoint = new PluginEndpoint(resource, socketPath, registered, logger);
     try {
       await new Promise<void>((resolve, reject) =>

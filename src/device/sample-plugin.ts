@@ -30,6 +30,8 @@ export interface DevicePluginServerOptions {
   endpointName?: string;
   /** Ask the agent to call PreStartContainer before each container start. */
   preStartRequired?: boolean;
+  /** GetPreferredAllocation policy; default samplePreferredAllocation. */
+  preferredAllocation?: (req: ContainerPreferredAllocationRequest) => string[];
   /** How often to retry a failed registration. */
   retryMs?: number;
 }
@@ -89,7 +91,7 @@ export async function startDevicePluginServer(opts: DevicePluginServerOptions): 
       call.on('close', forget);
     },
     GetPreferredAllocation: (call: grpc.ServerUnaryCall<PreferredAllocationRequest, object>, cb: grpc.sendUnaryData<object>) =>
-      cb(null, { container_responses: call.request.container_requests.map((r) => ({ deviceIDs: samplePreferredAllocation(r) })) }),
+      cb(null, { container_responses: call.request.container_requests.map((r) => ({ deviceIDs: (opts.preferredAllocation ?? samplePreferredAllocation)(r) })) }),
     Allocate: (call: grpc.ServerUnaryCall<AllocateRequest, object>, cb: grpc.sendUnaryData<object>) => {
       for (const r of call.request.container_requests) {
         const bad = r.devices_ids.find((id) => health.get(id) !== HEALTHY);

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { requireE2e } from '../helpers/e2e.ts';
 import { createDeviceManager, type ActivePod, type DeviceManager } from '../../src/device/device-manager.ts';
 import { fakeDeviceBackend } from '../../src/device/fake-devices.ts';
-import { callUnary, podResourcesServices, unixTarget } from '../../src/device/protocol.ts';
+import { callUnary, devicePluginServices, podResourcesServices, unixTarget } from '../../src/device/protocol.ts';
 import { startDevicePluginServer, type RunningDevicePlugin } from '../../src/device/sample-plugin.ts';
 
 const logger = pino({ level: 'silent' });
@@ -53,15 +53,15 @@ describe('device manager with the sample plugin', { timeout: 30_000 }, () => {
   let plugin: RunningDevicePlugin | undefined;
   let activePods: ActivePod[] = [];
 
-  const startManager = async () => {
+  const startManager = async (endpointStopGraceMs?: number) => {
     manager = await createDeviceManager({
-      pluginDir: join(dir, 'device-plugins'), podResourcesSocket: join(dir, 'pod-resources', 'kubelet.sock'), logger, activePods: () => activePods,
+      pluginDir: join(dir, 'device-plugins'), podResourcesSocket: join(dir, 'pod-resources', 'kubelet.sock'), logger, activePods: () => activePods, endpointStopGraceMs,
     });
     return manager;
   };
-  const startPlugin = async (count: number, preStartRequired = false) => {
+  const startPlugin = async (count: number, preStartRequired = false, endpointName?: string) => {
     const backend = await fakeDeviceBackend(FPGA, count, join(dir, 'dev'));
-    plugin = await startDevicePluginServer({ backend, pluginDir: join(dir, 'device-plugins'), logger, preStartRequired });
+    plugin = await startDevicePluginServer({ backend, pluginDir: join(dir, 'device-plugins'), logger, preStartRequired, endpointName });
     return plugin;
   };
 
@@ -79,8 +79,10 @@ describe('device manager with the sample plugin', { timeout: 30_000 }, () => {
   test('a registered plugin shows up as capacity within a second', async (t) => {
     if (!requireE2e(t)) return; // mknod needs root
     const m = await startManager();
+    const backend = await fakeDeviceBackend(FPGA, 3, join(dir, 'dev'));
+    // Measured from the plugin's start (serve, Register, ListAndWatch) to the onChange that shows it.
     const registering = untilResources(m, (r) => r[FPGA]?.capacity === 3 && r[FPGA]?.allocatable === 3);
-    await startPlugin(3);
+    plugin = await startDevicePluginServer({ backend, pluginDir: join(dir, 'device-plugins'), logger });
     const ms = await registering;
     assert.ok(ms < 1000, `capacity appeared after ${ms.toFixed(0)} ms`);
     const node = await stat(join(dir, 'dev', 'fpga0'));
@@ -108,6 +110,49 @@ describe('device manager with the sample plugin', { timeout: 30_000 }, () => {
     await untilResources(m, (r) => r[FPGA]?.capacity === 2 && r[FPGA]?.allocatable === 0);
     await startPlugin(2);
     await untilResources(m, (r) => r[FPGA]?.allocatable === 2);
+  });
+
+  test('a plugin that stays away leaves capacity after the grace period', async (t) => {
+    if (!requireE2e(t)) return;
+    const m = await startManager(300);
+    await startPlugin(2);
+    await untilResources(m, (r) => r[FPGA]?.allocatable === 2);
+    await plugin!.stop();
+    plugin = undefined;
+    await untilResources(m, (r) => r[FPGA]?.allocatable === 0);
+    await untilResources(m, (r) => !(FPGA in r));
+  });
+
+  test('a second registration of a resource replaces the first endpoint', async (t) => {
+    if (!requireE2e(t)) return;
+    const m = await startManager();
+    const first = await startPlugin(2, false, 'fpga-a.sock');
+    await untilResources(m, (r) => r[FPGA]?.allocatable === 2);
+    const second = await startPlugin(3, false, 'fpga-b.sock');
+    t.after(() => first.stop());
+    await untilResources(m, (r) => r[FPGA]?.capacity === 3 && r[FPGA]?.allocatable === 3);
+    first.setHealth('fpga0', false); // the replaced endpoint no longer speaks for the resource
+    second.setHealth('fpga2', false);
+    await untilResources(m, (r) => r[FPGA]?.allocatable === 2);
+    assert.deepEqual(m.resources(), { [FPGA]: { capacity: 3, allocatable: 2 } });
+  });
+
+  test('a registration with an unknown API version or a reserved name is refused', async () => {
+    const m = await startManager();
+    const { Registration } = devicePluginServices();
+    const client = new Registration(unixTarget(join(dir, 'device-plugins', 'kubelet.sock')), grpc.credentials.createInsecure());
+    try {
+      const register = (version: string, resource_name: string) => callUnary(client, 'Register', { version, endpoint: 'x.sock', resource_name });
+      await assert.rejects(register('v1alpha', FPGA), (err: grpc.ServiceError) =>
+        err.code === grpc.status.INVALID_ARGUMENT && /"v1alpha" is not supported/.test(err.details));
+      await assert.rejects(register('v1beta1', 'kubernetes.io/fpga'), (err: grpc.ServiceError) =>
+        err.code === grpc.status.INVALID_ARGUMENT && /reserved for native resources/.test(err.details));
+      await assert.rejects(register('v1beta1', FPGA), (err: grpc.ServiceError) =>
+        err.code === grpc.status.UNAVAILABLE && /cannot connect to device plugin/.test(err.details), 'no plugin listens on x.sock');
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(m.resources(), {});
   });
 
   test('admission allocates, injects the device node and env, rejects when full, and release frees', async (t) => {
@@ -149,6 +194,21 @@ describe('device manager with the sample plugin', { timeout: 30_000 }, () => {
     const main = (await m.optionsFor('c', 'main'))!.envs.EXAMPLE_COM_FPGA.split(',');
     assert.equal(setup, 'fpga1');
     assert.deepEqual(main.sort(), ['fpga1', 'fpga2']);
+  });
+
+  test('the plugin\'s GetPreferredAllocation answer decides which devices a container gets', async (t) => {
+    if (!requireE2e(t)) return;
+    const m = await startManager();
+    const backend = await fakeDeviceBackend(FPGA, 4, join(dir, 'dev'));
+    const asked: unknown[] = [];
+    plugin = await startDevicePluginServer({
+      backend, pluginDir: join(dir, 'device-plugins'), logger,
+      preferredAllocation: (req) => { asked.push(req); return ['fpga3', 'fpga1'].slice(0, req.allocation_size); },
+    });
+    await untilResources(m, (r) => r[FPGA]?.allocatable === 4);
+    assert.deepEqual(await m.admit(fpgaPod('p', [{ name: 'main', fpgas: 2 }])), { admitted: true });
+    assert.equal((await m.optionsFor('p', 'main'))?.envs.EXAMPLE_COM_FPGA, 'fpga3,fpga1');
+    assert.deepEqual(asked, [{ available_deviceIDs: ['fpga0', 'fpga1', 'fpga2', 'fpga3'], must_include_deviceIDs: [], allocation_size: 2 }]);
   });
 
   test('PreStartContainer is called before the container starts when the plugin asks for it', async (t) => {
