@@ -2,9 +2,9 @@
 // registries (one behind basic auth) serving images built here, all under one temporary root
 // so nothing touches the host's /etc or /var. startTestWorld() brings it up; stop() takes
 // everything down again (containers, shims, daemons, mounts, bridge, the root itself).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { CriClient } from '../cri/client.ts';
 import { linkSystemCniPlugins, pickBridgeNetwork, renderBridgeConflist, type BridgeNetwork } from './cni-config.ts';
@@ -47,6 +47,9 @@ export interface TestWorld {
   podLogDir: string;
   /** Pids of the daemons the world started (containerd, registries). */
   daemonPids(): number[];
+  /** Their log files, by daemon name (containerd, registry, auth-registry). They go with the
+   * root on stop(); set MINI_KUBELET_WORLD_KEEP_LOGS=DIR to keep copies. */
+  logFiles(): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -128,8 +131,20 @@ async function orderlyTeardown(w: Teardown, containerdDaemon: Daemon | undefined
       removeCniResultCache(net.networkName);
     }, { bridge: net.bridge });
   }
+  const keepLogsIn = process.env.MINI_KUBELET_WORLD_KEEP_LOGS;
+  if (keepLogsIn) keepDaemonLogs(w, keepLogsIn, log);
   await timedStep(log, 'world.remove-root', () => rmSync(w.root, { recursive: true, force: true }), { root: w.root });
   removeWorldRecord(w);
+}
+
+/** Copies the daemons' logs out of the root before it goes (for debugging a failed CI run). */
+function keepDaemonLogs(w: Teardown, dir: string, log: Logger): void {
+  const target = join(dir, basename(w.root));
+  mkdirSync(target, { recursive: true });
+  for (const d of w.daemons) {
+    if (existsSync(d.logFile)) cpSync(d.logFile, join(target, `${d.name}.log`));
+  }
+  log.info({ step: 'world.keep-logs', dir: target }, 'kept daemon logs');
 }
 
 function prepareRoot(root: string | undefined): string {
@@ -225,6 +240,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
       network,
       podLogDir,
       daemonPids: () => teardown.daemons.map((d) => d.pid),
+      logFiles: () => Object.fromEntries(teardown.daemons.map((d) => [d.name, d.logFile])),
       stop,
     };
   } catch (err) {
