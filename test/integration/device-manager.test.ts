@@ -1,7 +1,7 @@
 // The device manager and the sample plugin over real gRPC unix sockets in a temp dir:
 // registration, health, admission, injection, release, checkpoint and PodResources.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -179,6 +179,27 @@ describe('device manager with the sample plugin', { timeout: 30_000 }, () => {
     await m.release('a');
     assert.deepEqual(await m.admit(fpgaPod('b', [{ name: 'main', fpgas: 1 }])), { admitted: true });
     assert.equal((await m.optionsFor('b', 'main'))?.envs.EXAMPLE_COM_FPGA, 'fpga0');
+  });
+
+  test('two pods admitted at once for the last device: exactly one gets it', async (t) => {
+    if (!requireE2e(t)) return;
+    const m = await startManager();
+    await startPlugin(1);
+    await untilResources(m, (r) => r[FPGA]?.allocatable === 1);
+    const results = await Promise.all([m.admit(fpgaPod('x', [{ name: 'main', fpgas: 1 }])), m.admit(fpgaPod('y', [{ name: 'main', fpgas: 1 }]))]);
+    assert.deepEqual(results.map((r) => r.admitted).sort(), [false, true]);
+  });
+
+  test('a corrupt checkpoint is reported and the agent starts with no allocations', async () => {
+    await mkdir(join(dir, 'device-plugins'), { recursive: true });
+    await writeFile(join(dir, 'device-plugins', 'kubelet_internal_checkpoint'), '{"version":1,"data":{"allocations":[],"registeredDevices":{}},"checksum":"sha256:00"}');
+    const lines: string[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => { lines.push(line); } });
+    manager = await createDeviceManager({ pluginDir: join(dir, 'device-plugins'), logger: capture });
+    assert.deepEqual(manager.resources(), {});
+    const reported = lines.map((l) => JSON.parse(l)).find((l) => l.level === 50);
+    assert.equal(reported?.err, 'checkpoint checksum mismatch: the file is corrupt');
+    assert.match(reported?.msg, /device checkpoint unusable/);
   });
 
   test('app containers reuse the devices of init containers; unhealthy devices are not given', async (t) => {
