@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join, normalize } from 'node:path';
 
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
@@ -131,6 +131,13 @@ export function removeCniResultCache(networkName: string, cacheDir = '/var/lib/c
   }
 }
 
+/** Teardown kills whatever names the root and deletes it: refuse roots that could be shared. */
+export function assertWorldRoot(root: string): void {
+  if (!isAbsolute(root) || normalize(root) !== root || root.split('/').filter(Boolean).length < 2) {
+    throw new Error(`refusing "${root}" as a test world root: use an absolute path at least two levels deep`);
+  }
+}
+
 /** What a world holds on the host, enough to take it down without its owner process. */
 export interface WorldResources {
   root: string;
@@ -143,6 +150,7 @@ export interface WorldResources {
 /** Takes a world down without CRI and without waiting: for a process 'exit' hook and for
  * worlds whose owner died. Kills its daemons and shims, then its containers through runc. */
 export function forceTeardownSync(w: WorldResources): void {
+  assertWorldRoot(w.root);
   killPids(pidsReferencing(w.root));
   removeShimSockets(w.socket, w.runtimeRoots.flatMap(forceDeleteRuncContainers));
   unmountAllUnder(w.root);

@@ -15,7 +15,7 @@ import { pushImage, startRegistry, type RegistryCredentials } from './registry.t
 import { defaultWorldLogger, timedStep } from './step-log.ts';
 import { buildBusyboxImage, buildPauseImage } from './test-images.ts';
 import { waitFor } from './wait.ts';
-import { deleteLink, forceDeleteRuncContainers, forceTeardownSync, killPids, pidsReferencing, removeCniResultCache, removeShimSockets, shimPidsOf, unmountAllUnder, type WorldResources } from './teardown.ts';
+import { assertWorldRoot, deleteLink, forceDeleteRuncContainers, forceTeardownSync, killPids, pidsReferencing, removeCniResultCache, removeShimSockets, shimPidsOf, unmountAllUnder, type WorldResources } from './teardown.ts';
 import { abandonedWorlds, claimWorldRecord, removeWorldRecord } from './world-record.ts';
 
 export type RuntimeHandlerName = 'runc' | 'runc-alt';
@@ -149,6 +149,7 @@ function keepDaemonLogs(w: Teardown, dir: string, log: Logger): void {
 
 function prepareRoot(root: string | undefined): string {
   if (!root) return mkdtempSync(join(tmpdir(), 'mkw-'));
+  assertWorldRoot(root);
   mkdirSync(root, { recursive: true });
   if (readdirSync(root).length) throw new Error(`test world root ${root} is not empty`);
   return root;

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { WorldResources } from './teardown.ts';
+import { assertWorldRoot, type WorldResources } from './teardown.ts';
 
 export interface WorldRecord extends WorldResources {
   ownerPid: number;
@@ -59,6 +59,7 @@ export function abandonedWorlds(): Array<WorldRecord & { recordFile: string }> {
     const recordFile = join(worldRecordDir(), name);
     try {
       const record = JSON.parse(readFileSync(recordFile, 'utf8')) as WorldRecord;
+      assertWorldRoot(record.root);
       if (processStartTime(record.ownerPid) !== record.ownerStart) out.push({ ...record, recordFile });
     } catch {
       // a record being written right now, or garbage: leave it

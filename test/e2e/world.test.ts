@@ -4,14 +4,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { CriClient } from '../../src/cri/client.ts';
 import type { PodSandboxConfig } from '../../src/cri/types.ts';
 import { pidAlive } from '../../src/world/daemon.ts';
 import { mountsUnder, shimPidsOf } from '../../src/world/teardown.ts';
-import { reapAbandonedWorlds } from '../../src/world/test-world.ts';
+import { reapAbandonedWorlds, startTestWorld } from '../../src/world/test-world.ts';
 import { waitFor } from '../../src/world/wait.ts';
 import { requireE2e } from '../helpers/e2e.ts';
 import { startWorldFor } from '../helpers/world.ts';
@@ -135,8 +136,14 @@ test('the test world runs real pods and leaves nothing behind', { timeout: 180_0
 
 test('two worlds run one after another in one process', { timeout: 120_000 }, async (t) => {
   if (!requireE2e(t)) return;
+  const parent = mkdtempSync(join(tmpdir(), 'world-test-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  await assert.rejects(startTestWorld({ root: 'relative/root' }), /absolute path/);
   for (const cni of ['bridge', 'none'] as const) {
-    const world = await startWorldFor(t, { cni });
+    // The second world lives under a root the caller chose.
+    const root = cni === 'none' ? join(parent, 'world') : undefined;
+    const world = await startWorldFor(t, { cni, root });
+    if (root) assert.equal(world.root, root);
     const cri = CriClient.connect(world.containerdEndpoint, { timeoutMs: 30_000 });
     try {
       const { status } = await cri.status();
