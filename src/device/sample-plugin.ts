@@ -3,7 +3,7 @@
 // agent, and registers again whenever kubelet.sock is recreated (an agent restart), which it
 // notices by watching the directory as real plugins do.
 import { watch, type FSWatcher } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -105,6 +105,8 @@ export async function startDevicePluginServer(opts: DevicePluginServerOptions): 
       cb(null, {});
     },
   });
+  // The plugin may start before the agent made the directory; it waits there for kubelet.sock.
+  await mkdir(pluginDir, { recursive: true, mode: 0o750 });
   await rm(socketPath, { force: true });
   await bindUnix(server, socketPath);
   log.info({ socket: socketPath, devices: backend.deviceIds }, 'device plugin serving');

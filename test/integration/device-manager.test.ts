@@ -89,6 +89,15 @@ describe('device manager with the sample plugin', { timeout: 30_000 }, () => {
     assert.ok(node.isCharacterDevice(), 'the fake device is a real character device');
   });
 
+  test('a plugin started before the agent registers once kubelet.sock appears', async (t) => {
+    if (!requireE2e(t)) return;
+    const p = await startPlugin(2);
+    const since = Date.now();
+    const m = await startManager();
+    await p.registered(since);
+    await untilResources(m, (r) => r[FPGA]?.allocatable === 2);
+  });
+
   test('an unhealthy device leaves allocatable but stays in capacity, and comes back', async (t) => {
     if (!requireE2e(t)) return;
     const m = await startManager();
