@@ -4,7 +4,7 @@
 //   --mode nvidia: GPUs found under --dev-root (default /), served as nvidia.com/gpu.
 // --control SOCKET opens the health control socket (see control-socket.ts).
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../agent/logger.ts';
 import { runUntilSignal } from '../agent/run-until-signal.ts';
 import { startControlSocket } from './control-socket.ts';
@@ -49,7 +49,7 @@ export function registerDevicePluginCommand(program: Command): void {
   group
     .command('sample')
     .description('Serve fake devices (real character-device nodes) or the NVIDIA GPUs of this machine.')
-    .option('--mode <mode>', 'fake | nvidia', 'fake')
+    .addOption(new Option('--mode <mode>', 'fake devices, or the NVIDIA GPUs of this machine').choices(['fake', 'nvidia']).default('fake'))
     .option('--resource <name>', 'extended resource name (fake mode)', 'example.com/fpga')
     .option('--count <n>', 'number of fake devices', positiveInt, 4)
     .option('--device-plugin-dir <dir>', 'where kubelet.sock is and this plugin puts its socket', DEFAULT_DEVICE_PLUGIN_DIR)
@@ -59,10 +59,16 @@ export function registerDevicePluginCommand(program: Command): void {
     .option('--pre-start-required', 'ask the agent to call PreStartContainer before each container start')
     .option('--log-level <level>', 'pino level', 'info')
     .action(async (flags: SampleFlags) => {
-      if (flags.mode !== 'fake' && flags.mode !== 'nvidia') throw new InvalidArgumentError(`--mode must be fake or nvidia, not "${flags.mode}"`);
       const logger = createLogger(flags.logLevel);
+      let backend: DeviceBackend;
+      try {
+        backend = await backendFor(flags);
+      } catch (err) {
+        // A setup problem the user must fix (no GPUs, bad name, no root for mknod): say it plainly.
+        process.stderr.write(`error: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
       await runUntilSignal(logger, async () => {
-        const backend = await backendFor(flags);
         const plugin = await startDevicePluginServer({ backend, pluginDir: flags.devicePluginDir, logger, preStartRequired: flags.preStartRequired });
         const control = flags.control ? await startControlSocket(flags.control, plugin, () => backend.deviceIds) : undefined;
         // One line on stdout for scripts: the plugin is serving.
