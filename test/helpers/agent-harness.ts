@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { CoreV1Api, NodeV1Api, Watch, type CoreV1Event, type KubeConfig, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, NodeV1Api, Watch, type CoreV1Event, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { CriClient } from '../../src/cri/client.ts';
@@ -87,6 +87,18 @@ function dockerConfigJson(world: TestWorld): string {
   return JSON.stringify({ auths: { [host]: { username, password, auth } } });
 }
 
+/** client-node 2.x refuses an http:// server unless TLS checks are declared off. */
+function plainHttpKubeConfig(url: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'dev', server: url, skipTLSVerify: true }],
+    users: [{ name: 'dev' }],
+    contexts: [{ name: 'dev', cluster: 'dev', user: 'dev', namespace }],
+    currentContext: 'dev',
+  });
+  return kc;
+}
+
 export async function startAgentHarness(t: TestContext, opts: AgentHarnessOptions = {}): Promise<AgentHarness> {
   const nodeName = opts.nodeName ?? 'agent-e2e';
   const dir = mkdtempSync(join(tmpdir(), 'mk-agent-e2e-'));
@@ -126,9 +138,9 @@ export async function startAgentHarness(t: TestContext, opts: AgentHarnessOption
   });
 
   world = await startTestWorld({ logger: quiet });
-  // TLS, as a real cluster: client-node 2.x refuses plain http unless TLS checks are switched off.
-  api = await startApiServer({ port: 0, binder: true, tls: true, kubeconfigOut: kubeconfigPath, logger: quiet });
-  const kubeConfig = api.kubeConfig();
+  // Plain http: kubectl prompts for a password on an https server with an empty user.
+  api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet });
+  const kubeConfig = plainHttpKubeConfig(api.url);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const nodeV1 = kubeConfig.makeApiClient(NodeV1Api);
   cri = CriClient.connect(world.containerdEndpoint, { timeoutMs: 30_000 });
@@ -280,8 +292,13 @@ export async function startAgentHarness(t: TestContext, opts: AgentHarnessOption
       return items.filter((e) => e.involvedObject?.name === podName);
     },
     async kubectl(...args) {
-      const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { timeout: 30_000 });
-      return stdout;
+      try {
+        const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { timeout: 30_000 });
+        return stdout;
+      } catch (err) {
+        const { stderr, stdout } = err as { stderr?: string; stdout?: string };
+        throw new Error(`kubectl ${args.join(' ')} failed: ${(err as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
+      }
     },
     agentLogTail,
   };
