@@ -65,7 +65,8 @@ export interface AgentHarness {
   /** A kubernetes.io/dockerconfigjson Secret with the world's private registry credentials. */
   createPullSecret(name: string): Promise<V1Secret>;
   createRuntimeClass(name: string, handler: string): Promise<void>;
-  /** Resolves with the pod once `predicate` holds (undefined: the pod does not exist). */
+  /** Resolves with the pod once `predicate` holds (undefined: the pod does not exist). The pod is
+   * in its JSON form: timestamps are strings despite V1Pod's Date types (compare via new Date()). */
   waitForPod(name: string, what: string, predicate: (pod: V1Pod | undefined) => boolean, timeoutMs?: number): Promise<V1Pod | undefined>;
   waitForPodGone(name: string, timeoutMs?: number): Promise<void>;
   /** Sandboxes CRI holds for a pod UID (every state). */
@@ -230,7 +231,8 @@ export async function startAgentHarness(t: TestContext, opts: AgentHarnessOption
           if (settled) return;
           try {
             const list = await core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
-            check(list.items[0]);
+            // Watch events carry plain JSON (timestamps as strings); list items get the same form.
+            check(list.items[0] && (JSON.parse(JSON.stringify(list.items[0])) as V1Pod));
             if (settled) return;
             abort = await watcher.watch(podsPath, { fieldSelector: `metadata.name=${name}`, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
               (type, obj: V1Pod) => {
