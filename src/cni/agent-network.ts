@@ -57,6 +57,7 @@ class AgentNetworkManager implements AgentNetwork {
   /** One operation at a time per container: a runtime DEL and a release() must not overlap. */
   private readonly locks = new Map<string, Promise<unknown>>();
   private server?: Server;
+  private readonly connections = new Set<Socket>();
 
   constructor(private readonly opts: AgentNetworkOptions, readonly network: NetworkConfigList) {
     this.socketPath = opts.socketPath ?? join(opts.rootDir, 'cni', 'agent.sock');
@@ -71,7 +72,8 @@ class AgentNetworkManager implements AgentNetwork {
     await this.finishPendingDeletes();
     await mkdir(dirname(this.socketPath), { recursive: true });
     await unlink(this.socketPath).catch(() => {});
-    const server = createServer((socket) => this.serve(socket));
+    // Half-open: the delegate ends its side after the request and still waits for our answer.
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.socketPath, () => {
@@ -86,8 +88,12 @@ class AgentNetworkManager implements AgentNetwork {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    // Let requests in flight finish (a half-done ADD is cleaned up by its own DEL), then drop
+    // connections that are still open so close() cannot wait forever.
     await Promise.allSettled([...this.locks.values()]);
+    for (const socket of this.connections) socket.destroy();
+    await closed;
     await unlink(this.socketPath).catch(() => {});
   }
 
@@ -165,6 +171,8 @@ class AgentNetworkManager implements AgentNetwork {
 
   private serve(socket: Socket): void {
     const chunks: Buffer[] = [];
+    this.connections.add(socket);
+    socket.on('close', () => this.connections.delete(socket));
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', (err) => this.log.warn({ err: err.message }, 'delegate connection failed'));
     socket.on('end', () => {

@@ -30,6 +30,8 @@ export interface CniWorld {
   gateway: string;
   /** A bridge + host-local (+ extra plugins) conflist as an object; dualStack adds an IPv6 range. */
   conflist(extraPlugins?: object[], dualStack?: boolean): Record<string, unknown>;
+  /** Run fn at teardown before the netns, bridge and temp dir go (DEL, agent stop). */
+  beforeCleanup(fn: () => Promise<unknown>): void;
   /** Create a netns (deleted in t.after); returns its path. */
   addNetns(): Promise<string>;
   /** IPs host-local currently holds for the network. */
@@ -48,7 +50,9 @@ export async function makeCniWorld(t: TestContext): Promise<CniWorld> {
   const prefix = `10.${200 + (parseInt(id.slice(0, 2), 16) % 50)}.${parseInt(id.slice(2, 4), 16)}`;
   const networkName = `e2e-${id}`;
   const namespaces: string[] = [];
+  const firstSteps: Array<() => Promise<unknown>> = [];
   t.after(async () => {
+    for (const step of firstSteps.reverse()) await step().catch(() => {});
     for (const ns of namespaces) await sh('ip', 'netns', 'del', ns).catch(() => {});
     await sh('ip', 'link', 'del', bridge).catch(() => {});
     await rm(dir, { recursive: true, force: true });
@@ -67,6 +71,7 @@ export async function makeCniWorld(t: TestContext): Promise<CniWorld> {
         ...extraPlugins,
       ],
     }),
+    beforeCleanup: (fn) => void firstSteps.push(fn),
     async addNetns() {
       const name = `mkns-${id}-${namespaces.length}`;
       await sh('ip', 'netns', 'add', name);

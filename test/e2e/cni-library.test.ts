@@ -23,7 +23,7 @@ test('bridge + host-local + portmap: ADD gives an IP, a default route and the ho
   const netns = await world.addNetns();
   const hostPort = 30000 + Math.floor(Math.random() * 20000);
   const att = attachmentFor(netns, `sandbox-${world.networkName}`, { portMappings: [{ hostPort, containerPort: 80, protocol: 'tcp' }] });
-  t.after(() => client.delNetworkList(list, att).catch(() => {}));
+  world.beforeCleanup(() => client.delNetworkList(list, att));
 
   const result = await client.addNetworkList(list, att);
   const [ip] = ipsOfResult(result);
@@ -52,7 +52,7 @@ test('CHECK passes on a healthy attachment and fails once its interface is gone'
   const client = new CniClient({ binDirs: [DEBIAN_CNI_BIN], cacheDir: join(world.dir, 'results') });
   const netns = await world.addNetns();
   const att = attachmentFor(netns, `sandbox-check-${world.networkName}`);
-  t.after(() => client.delNetworkList(list, att).catch(() => {}));
+  world.beforeCleanup(() => client.delNetworkList(list, att));
 
   await client.addNetworkList(list, att);
   await client.checkNetworkList(list, att);
