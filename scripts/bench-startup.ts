@@ -1,12 +1,18 @@
 // `npm run bench:startup -- --n 110 [--parallelism 8]`: pod start-up on real containerd.
-// Prints one JSON line. This half measures the raw CRI floor (the calls a kubelet makes, no
-// agent) against a fresh test world; the agent half, measured in the same run against the
-// same world, is to be added beside it and reported as a ratio to floor_s.
+// Prints one JSON line. In one run against one fresh test world it measures
+//   1. the raw CRI floor: the calls a kubelet makes for N one-container pods, no agent;
+//   2. the agent: N pods created in the dev control plane, each timed from its create request
+//      until a watch sees it Running and Ready, with the agent (a child process) doing the work;
+// and reports agent_s / floor_s, per-pod latency, and the agent process's peak RSS and CPU.
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { CriClient } from '../src/cri/client.ts';
 import { measureCriFloor } from '../src/world/bench-floor.ts';
 import { startTestWorld } from '../src/world/test-world.ts';
+import { busyboxPod, isRunningAndReady, namespace, startAgentHarness } from '../test/helpers/agent-harness.ts';
 
 const { values } = parseArgs({
   options: { n: { type: 'string', default: '110' }, parallelism: { type: 'string', default: '8' } },
@@ -22,7 +28,26 @@ if (process.getuid?.() !== 0) {
   process.exit(1);
 }
 
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Peak resident set of a live process, in MiB (VmHWM). */
+function peakRssMb(pid: number): number {
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  return round(kb / 1024, 1);
+}
+
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+/** User + system CPU seconds a live process has used so far (/proc/<pid>/stat utime + stime). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
 const logger = pino({ level: process.env.MINI_KUBELET_WORLD_LOG ?? 'warn' }, pino.destination(2));
+const cleanups: Array<() => Promise<void>> = [];
 const world = await startTestWorld({ logger });
 try {
   const cri = CriClient.connect(world.containerdEndpoint);
@@ -31,7 +56,61 @@ try {
   const pullMs = Math.round(performance.now() - pullStarted);
   cri.close();
   const floor = await measureCriFloor({ endpoint: world.containerdEndpoint, image: world.images.busybox, n, parallelism, podLogDir: world.podLogDir, logger });
-  console.log(JSON.stringify({ ...floor, pull_ms: pullMs, runtime: 'containerd' }));
+
+  // The agent half, on the same containerd: the kubelet's default intervals, a fresh API server.
+  const h = await startAgentHarness({ after: (fn) => void cleanups.push(fn) }, {
+    world,
+    nodeName: 'bench-node',
+    kubeletConfig: { fileCheckFrequency: '20s', nodeStatusUpdateFrequency: '10s' },
+  });
+  const agentPid = h.agent.pid;
+  const cpuBeforePods = cpuSeconds(agentPid);
+
+  const createdAt = new Map<string, number>();
+  const readyAt = new Map<string, number>();
+  let allReady!: () => void;
+  const everyPodReady = new Promise<void>((resolve) => (allReady = resolve));
+  const watcher = await new Watch(h.kubeConfig).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (type, pod: V1Pod) => {
+    const name = pod.metadata?.name ?? '';
+    if (type === 'DELETED' || readyAt.has(name) || !isRunningAndReady(pod)) return;
+    readyAt.set(name, performance.now());
+    if (readyAt.size === n) allReady();
+  }, () => {});
+  cleanups.push(async () => watcher.abort());
+
+  const started = performance.now();
+  await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const name = `bench-${i}`;
+    createdAt.set(name, performance.now());
+    await h.createPod(busyboxPod(name, world.images.busybox));
+  }));
+  const deadlineMs = 60_000 + n * 2_000;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    everyPodReady,
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${readyAt.size} of ${n} pods Running and Ready after ${deadlineMs} ms`)), deadlineMs))),
+  ]).finally(() => clearTimeout(timer));
+  const agentS = Math.max(...readyAt.values()) - started;
+  const podMs = [...readyAt].map(([name, at]) => at - createdAt.get(name)!).sort((a, b) => a - b);
+  const cpuS = cpuSeconds(agentPid);
+
+  console.log(JSON.stringify({
+    n,
+    floor_s: floor.floor_s,
+    agent_s: round(agentS / 1000, 2),
+    ratio: round(agentS / 1000 / floor.floor_s, 2),
+    p50_ms: Math.round(percentile(podMs, 50)),
+    p99_ms: Math.round(percentile(podMs, 99)),
+    rss_mb: peakRssMb(agentPid),
+    cpu_s: round(cpuS, 2),
+    // CPU the agent spent on the N pods alone (cpu_s includes its own start-up).
+    cpu_pods_s: round(cpuS - cpuBeforePods, 2),
+    parallelism,
+    floor_pod_ms: floor.pod_ms,
+    pull_ms: pullMs,
+    runtime: 'containerd',
+  }));
 } finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => logger.error({ err }, 'bench cleanup failed'));
   await world.stop();
 }

@@ -8,7 +8,6 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
-import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, NodeV1Api, Watch, type CoreV1Event, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -39,6 +38,13 @@ export interface AgentHarnessOptions {
   agentArgs?: string[];
   /** KubeletConfiguration fields written to the agent's --config file. */
   kubeletConfig?: Record<string, unknown>;
+  /** Use this world instead of starting one; its owner stops it. */
+  world?: TestWorld;
+}
+
+/** Where teardown is registered: a node:test TestContext, or a script's own list. */
+export interface CleanupScope {
+  after(fn: () => Promise<void>): void;
 }
 
 export interface AgentHarness {
@@ -100,7 +106,7 @@ function plainHttpKubeConfig(url: string): KubeConfig {
   return kc;
 }
 
-export async function startAgentHarness(t: TestContext, opts: AgentHarnessOptions = {}): Promise<AgentHarness> {
+export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptions = {}): Promise<AgentHarness> {
   const nodeName = opts.nodeName ?? 'agent-e2e';
   const dir = mkdtempSync(join(tmpdir(), 'mk-agent-e2e-'));
   const rootDir = join(dir, 'root');
@@ -133,12 +139,12 @@ export async function startAgentHarness(t: TestContext, opts: AgentHarnessOption
     await stopAgent('SIGTERM', 5000).catch(() => {});
     process.off('exit', killChildOnExit);
     cri?.close();
-    await world?.stop();
+    if (!opts.world) await world?.stop();
     await api?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  world = await startTestWorld({ logger: quiet });
+  world = opts.world ?? (await startTestWorld({ logger: quiet }));
   // Plain http: kubectl prompts for a password on an https server with an empty user.
   api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet });
   const kubeConfig = plainHttpKubeConfig(api.url);
