@@ -1,0 +1,144 @@
+// Bad requests get the Status kube-apiserver would answer, and the server keeps serving.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
+
+let server: RunningApiServer;
+
+async function call(method: string, path: string, body?: string, contentType = 'application/json') {
+  const res = await fetch(`${server.url}${path}`, {
+    method, body, headers: body !== undefined ? { 'Content-Type': contentType } : {}, signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) };
+}
+
+function assertStatus(r: { status: number; body: any }, code: number, reason: string, message?: RegExp) {
+  assert.equal(r.status, code, JSON.stringify(r.body));
+  assert.equal(r.body.kind, 'Status');
+  assert.equal(r.body.apiVersion, 'v1');
+  assert.equal(r.body.status, 'Failure');
+  assert.equal(r.body.code, code);
+  assert.equal(r.body.reason, reason);
+  if (message) assert.match(r.body.message, message);
+}
+
+const pod = (name: string | undefined, extra: Record<string, unknown> = {}) => JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod', metadata: { ...(name ? { name } : {}), ...extra }, spec: { containers: [{ name: 'c', image: 'busybox' }] },
+});
+
+describe('dev API server answers bad input like kube-apiserver', { timeout: 60_000 }, () => {
+  before(async () => {
+    server = await startApiServer({ port: 0, logger: pino({ level: 'silent' }) });
+  });
+  after(() => server?.stop());
+  afterEach(async () => {
+    const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    assert.equal(await res.text(), 'ok');
+  });
+
+  test('malformed JSON is 400 BadRequest', async () => {
+    assertStatus(await call('POST', '/api/v1/namespaces/default/pods', '{"kind": "Pod", '), 400, 'BadRequest', /json parse error/);
+    assertStatus(await call('POST', '/api/v1/namespaces/default/pods', '[1, 2]'), 400, 'BadRequest');
+    assertStatus(await call('POST', '/api/v1/namespaces/default/pods', 'null'), 400, 'BadRequest');
+  });
+
+  test('malformed YAML is 400 BadRequest, well-formed YAML is accepted', async () => {
+    assertStatus(await call('POST', '/api/v1/namespaces/default/pods', 'metadata: {name: [unclosed\n', 'application/yaml'), 400, 'BadRequest', /YAML/);
+    const ok = await call('POST', '/api/v1/namespaces/default/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: b\n', 'application/yaml');
+    assert.equal(ok.status, 201);
+    assert.equal(ok.body.data.a, 'b');
+  });
+
+  test('unknown resources and groups are 404 NotFound', async () => {
+    assertStatus(await call('GET', '/api/v1/namespaces/default/widgets'), 404, 'NotFound', /the server could not find the requested resource/);
+    assertStatus(await call('GET', '/apis/widgets.example.com/v1/things'), 404, 'NotFound');
+    assertStatus(await call('POST', '/api/v1/namespaces/default/widgets', '{}'), 404, 'NotFound');
+    assertStatus(await call('GET', '/api/v1/namespaces/default/pods/x/unknownsub'), 404, 'NotFound');
+  });
+
+  test('a missing name is 422 Invalid on metadata.name', async () => {
+    const r = await call('POST', '/api/v1/namespaces/default/pods', pod(undefined));
+    assertStatus(r, 422, 'Invalid', /metadata.name: Required value: name or generateName is required/);
+    assert.deepEqual(r.body.details.causes.map((c: any) => c.field), ['metadata.name']);
+    assert.equal(r.body.details.kind, 'Pod');
+  });
+
+  test('a pod without containers or with a bad name is 422 Invalid', async () => {
+    const noContainers = await call('POST', '/api/v1/namespaces/default/pods', JSON.stringify({ metadata: { name: 'empty' }, spec: {} }));
+    assertStatus(noContainers, 422, 'Invalid', /spec.containers: Required value/);
+    const badName = await call('POST', '/api/v1/namespaces/default/pods', pod('Bad_Name'));
+    assertStatus(badName, 422, 'Invalid', /metadata.name: Invalid value: "Bad_Name"/);
+  });
+
+  test('a namespace in the body that differs from the URL is 400 BadRequest', async () => {
+    assertStatus(await call('POST', '/api/v1/namespaces/default/pods', pod('p1', { namespace: 'kube-system' })), 400, 'BadRequest',
+      /the namespace of the provided object does not match the namespace sent on the request/);
+  });
+
+  test('a body of another kind is 400 BadRequest', async () => {
+    assertStatus(await call('POST', '/api/v1/namespaces/default/pods', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } })), 400, 'BadRequest');
+  });
+
+  test('creating into a missing namespace is 404 NotFound', async () => {
+    assertStatus(await call('POST', '/api/v1/namespaces/nowhere/pods', pod('p1')), 404, 'NotFound', /namespaces "nowhere" not found/);
+  });
+
+  test('a duplicate create is 409 AlreadyExists', async () => {
+    assert.equal((await call('POST', '/api/v1/namespaces/default/pods', pod('dup'))).status, 201);
+    const r = await call('POST', '/api/v1/namespaces/default/pods', pod('dup'));
+    assertStatus(r, 409, 'AlreadyExists', /^pods "dup" already exists$/);
+    assert.equal(r.body.details.name, 'dup');
+  });
+
+  test('an update with a stale resourceVersion is 409 Conflict', async () => {
+    const created = (await call('POST', '/api/v1/namespaces/default/configmaps', JSON.stringify({ metadata: { name: 'cfg' }, data: { v: '1' } }))).body;
+    const first = await call('PUT', '/api/v1/namespaces/default/configmaps/cfg', JSON.stringify({ ...created, data: { v: '2' } }));
+    assert.equal(first.status, 200);
+    assert.notEqual(first.body.metadata.resourceVersion, created.metadata.resourceVersion);
+    assertStatus(await call('PUT', '/api/v1/namespaces/default/configmaps/cfg', JSON.stringify({ ...created, data: { v: '3' } })), 409, 'Conflict',
+      /Operation cannot be fulfilled on configmaps "cfg": the object has been modified/);
+    const patchWithStaleRv = JSON.stringify({ metadata: { resourceVersion: created.metadata.resourceVersion }, data: { v: '4' } });
+    assertStatus(await call('PATCH', '/api/v1/namespaces/default/configmaps/cfg', patchWithStaleRv, 'application/merge-patch+json'), 409, 'Conflict');
+  });
+
+  test('get, update and delete of a missing object are 404 NotFound', async () => {
+    assertStatus(await call('GET', '/api/v1/namespaces/default/pods/nope'), 404, 'NotFound', /^pods "nope" not found$/);
+    assertStatus(await call('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/nope'), 404, 'NotFound', /^leases.coordination.k8s.io "nope" not found$/);
+    assertStatus(await call('PUT', '/api/v1/namespaces/default/pods/nope', pod('nope')), 404, 'NotFound');
+    assertStatus(await call('DELETE', '/api/v1/namespaces/default/pods/nope'), 404, 'NotFound');
+    assertStatus(await call('PATCH', '/api/v1/namespaces/default/pods/nope', '{}', 'application/merge-patch+json'), 404, 'NotFound');
+  });
+
+  test('bad selectors are 400 BadRequest', async () => {
+    assertStatus(await call('GET', '/api/v1/pods?labelSelector=a%20in%20(b'), 400, 'BadRequest');
+    assertStatus(await call('GET', '/api/v1/pods?fieldSelector=spec.color%3Dred'), 400, 'BadRequest', /field label not supported: spec.color/);
+  });
+
+  test('unsupported patch types are 415, malformed patches 400', async () => {
+    assertStatus(await call('PATCH', '/api/v1/namespaces/default/pods/dup', '{}', 'text/plain'), 415, 'UnsupportedMediaType');
+    assertStatus(await call('PATCH', '/api/v1/namespaces/default/pods/dup', '{"metadata":', 'application/strategic-merge-patch+json'), 400, 'BadRequest');
+    assertStatus(await call('PATCH', '/api/v1/namespaces/default/pods/dup', '{"op":"add"}', 'application/json-patch+json'), 400, 'BadRequest');
+  });
+
+  test('a list with a malformed continue token is 400, with an expired one 410 Expired', async () => {
+    assertStatus(await call('GET', '/api/v1/namespaces/default/pods?limit=1&continue=garbage'), 400, 'BadRequest');
+    const small = await startApiServer({ port: 0, historySize: 2, logger: pino({ level: 'silent' }) });
+    try {
+      const post = (name: string) => fetch(`${small.url}/api/v1/namespaces/default/configmaps`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ metadata: { name } }),
+      });
+      for (const name of ['a', 'b', 'c']) assert.equal((await post(name)).status, 201);
+      const page = await (await fetch(`${small.url}/api/v1/namespaces/default/configmaps?limit=1`)).json() as any;
+      assert.ok(page.metadata.continue);
+      for (const name of ['d', 'e', 'f']) assert.equal((await post(name)).status, 201);
+      const res = await fetch(`${small.url}/api/v1/namespaces/default/configmaps?limit=1&continue=${page.metadata.continue}`);
+      assert.equal(res.status, 410);
+      const status = await res.json() as any;
+      assert.equal(status.reason, 'Expired');
+    } finally {
+      await small.stop();
+    }
+  });
+});
