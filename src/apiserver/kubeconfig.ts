@@ -1,5 +1,5 @@
-// The kubeconfig that points kubectl and client-node at this server (no credentials: the
-// dev control plane does not authenticate).
+// The kubeconfig that points kubectl and client-node at this server. The dev control plane
+// does not authenticate; the token in it is a placeholder.
 import YAML from 'yaml';
 
 export function kubeconfigYaml(server: string, caCert?: string): string {
@@ -11,7 +11,8 @@ export function kubeconfigYaml(server: string, caCert?: string): string {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'mini-kubelet', cluster }],
-    users: [{ name: 'mini-kubelet-dev', user: {} }],
+    // The server accepts any client; a token only stops kubectl asking for a password over TLS.
+    users: [{ name: 'mini-kubelet-dev', user: { token: 'mini-kubelet-dev' } }],
     contexts: [{ name: 'mini-kubelet', context: { cluster: 'mini-kubelet', user: 'mini-kubelet-dev', namespace: 'default' } }],
     'current-context': 'mini-kubelet',
     preferences: {},
