@@ -112,6 +112,16 @@ class AgentNetworkManager implements AgentNetwork {
     this.ipsBySandbox.delete(target.sandboxId);
   }
 
+  async status(): Promise<{ ready: boolean; message: string }> {
+    try {
+      for (const plugin of this.network.plugins) await this.client.pluginVersions(plugin.type);
+      await this.client.statusNetworkList(this.network);
+      return { ready: true, message: `network "${this.network.name}" ready` };
+    } catch (err) {
+      return { ready: false, message: (err as Error).message };
+    }
+  }
+
   private record(containerId: string, ifName: string, ips: string[]): void {
     let byIf = this.ipsBySandbox.get(containerId);
     if (!byIf) this.ipsBySandbox.set(containerId, (byIf = new Map()));
@@ -218,6 +228,8 @@ class AgentNetworkManager implements AgentNetwork {
           if (!netns) throw new CniPluginError(CniErrorCode.invalidEnvironment, 'CNI_NETNS is required for ADD');
           const pod = await this.opts.lookupPod(ns, name, uid);
           if (!pod) throw new CniPluginError(CniErrorCode.tryAgainLater, `pod ${ns}/${name} (uid ${uid || 'unknown'}) is not known to the agent`);
+          // Host-network pods use the node's network: nothing to set up (runtimes skip CNI for them anyway).
+          if (pod.spec?.hostNetwork) return JSON.stringify({ cniVersion, interfaces: [], ips: [], routes: [] });
           const capabilityArgs = podCapabilityArgs(pod);
           const started = Date.now();
           const result = await this.client.addNetworkList(this.network, { containerId, netns, ifName, args, capabilityArgs });

@@ -42,3 +42,8 @@ export function execPlugin(path: string, type: string, env: Record<string, strin
     child.stdin?.end(stdin);
   });
 }
+
+/** A --cni-bin-dir value as a list: "a,b" or "a:b" (kubelet used commas; CNI_PATH uses colons). */
+export function splitBinDirs(value: string): string[] {
+  return value.split(/[,:]/).map((d) => d.trim()).filter(Boolean);
+}

@@ -19,6 +19,9 @@ export interface SandboxNetwork {
   ipsOf(sandboxId: string): string[] | undefined;
   /** Release whatever the manager still holds for this sandbox (agent mode; idempotent). */
   release(target: SandboxNetworkTarget): Promise<void>;
+  /** Whether pods can be networked now (agent mode: plugins present, STATUS ok), for the
+   * node's NetworkReady; absent in runtime mode, where the runtime reports it. */
+  status?(): Promise<{ ready: boolean; message: string }>;
 }
 
 /** Runtime mode: the runtime owns networking; the manager holds nothing. */

@@ -62,6 +62,7 @@ test('the agent runs the chain with the pod\'s data and answers the delegate in 
   let agent = await start();
   t.after(() => agent.stop());
   assert.equal(agent.socketPath, socketPath);
+  assert.equal((await agent.status()).ready, true);
 
   const env = (command: string) => ({
     CNI_COMMAND: command, CNI_CONTAINERID: 'sb-1', CNI_NETNS: '/var/run/netns/fake', CNI_IFNAME: 'eth0', CNI_PATH: binDir,

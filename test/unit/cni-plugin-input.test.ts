@@ -4,6 +4,7 @@ import { parseNetworkConfig } from '../../src/cni/config.ts';
 import { CniPluginError } from '../../src/cni/errors.ts';
 import { buildPluginEnv, buildPluginStdin, filterRuntimeConfig, formatCniArgs, parseCniArgs, podCniArgs } from '../../src/cni/plugin-input.ts';
 import { parseResult } from '../../src/cni/result.ts';
+import { splitBinDirs } from '../../src/cni/plugin-exec.ts';
 
 const list = parseNetworkConfig('/d/10.conflist', JSON.stringify({
   cniVersion: '1.0.0',
@@ -56,4 +57,9 @@ test('stdin has the network name and version, prevResult in that version, and no
   const second = buildPluginStdin(list, list.plugins[1], { prevResult: prev, capabilityArgs: caps });
   assert.deepEqual(second.runtimeConfig, { portMappings: caps.portMappings });
   assert.deepEqual((second.prevResult as { ips: unknown[] }).ips, [{ address: '10.1.0.5/24', gateway: '10.1.0.1', interface: 0 }]);
+});
+
+test('a --cni-bin-dir value splits on commas and colons', () => {
+  assert.deepEqual(splitBinDirs('/opt/cni/bin,/usr/lib/cni'), ['/opt/cni/bin', '/usr/lib/cni']);
+  assert.deepEqual(splitBinDirs('/opt/cni/bin:/usr/lib/cni:'), ['/opt/cni/bin', '/usr/lib/cni']);
 });
