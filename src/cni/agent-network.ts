@@ -36,6 +36,7 @@ export interface AgentNetworkOptions {
 export type AgentNetwork = SandboxNetwork & {
   readonly socketPath: string;
   readonly network: NetworkConfigList;
+  status(): Promise<{ ready: boolean; message: string }>;
   stop(): Promise<void>;
 };
 
