@@ -38,16 +38,23 @@ export interface CniWorld {
   allocatedIps(): Promise<string[]>;
 }
 
+/** 10.200-249.x: away from the test world's 10.100-199 and containerd's 10.88. */
+function prefixOf(id: string): string {
+  return `10.${200 + (parseInt(id.slice(0, 2), 16) % 50)}.${parseInt(id.slice(2, 4), 16)}`;
+}
+
 export async function makeCniWorld(t: TestContext): Promise<CniWorld> {
-  const id = randomBytes(3).toString('hex');
+  // A bridge name and subnet no other network on this host uses (the test world takes 10.100-199).
+  const routes = await sh('ip', '-4', 'route');
+  let id = randomBytes(3).toString('hex');
+  while (routes.includes(`${prefixOf(id)}.0/24`)) id = randomBytes(3).toString('hex');
   const dir = await mkdtemp(join(tmpdir(), 'cni-e2e-'));
   const confDir = join(dir, 'net.d');
   const fakeBinDir = join(dir, 'bin');
   const ipamDataDir = join(dir, 'ipam');
   await run('mkdir', ['-p', confDir, fakeBinDir, ipamDataDir]);
   const bridge = `mkb${id}`;
-  // 10.200-249.x.0/24: away from containerd's and docker's usual ranges; random per run.
-  const prefix = `10.${200 + (parseInt(id.slice(0, 2), 16) % 50)}.${parseInt(id.slice(2, 4), 16)}`;
+  const prefix = prefixOf(id);
   const networkName = `e2e-${id}`;
   const namespaces: string[] = [];
   const firstSteps: Array<() => Promise<unknown>> = [];
