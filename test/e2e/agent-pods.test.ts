@@ -8,7 +8,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import type { V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../src/world/wait.ts';
 import { requireE2e } from '../helpers/e2e.ts';
 import { busyboxPod, ipInSubnet, isRunningAndReady, startAgentHarness, waitingReason } from '../helpers/agent-harness.ts';
@@ -174,11 +173,11 @@ test('pods run on real containerd through the agent', { timeout: 300_000, concur
       await h.createPod(busyboxPod('no-class', busybox, { runtimeClassName: 'no-such-class' }));
       await waitFor(async () => (await h.eventsOf('no-class')).some((e) => e.reason === 'FailedCreatePodSandBox' && /no-such-class.*not found/.test(e.message ?? '')),
         { timeoutMs: 30_000, intervalMs: 250, what: 'a FailedCreatePodSandBox event naming the missing RuntimeClass' });
-      const pod = await h.core.readNamespacedPod({ name: 'no-class', namespace: 'default' });
+      // As the kubelet shows it: Pending, the container still ContainerCreating, the cause in the event.
+      const pod = (await h.waitForPod('no-class', 'a status with the container waiting', (p) => waitingReason(p) !== undefined))!;
       assert.equal(pod.status?.phase, 'Pending');
-      const app = pod.status?.containerStatuses?.[0];
-      assert.equal(app?.state?.waiting?.reason, 'ContainerCreating');
-      assert.equal(app?.containerID, undefined);
+      assert.equal(waitingReason(pod), 'ContainerCreating');
+      assert.equal(pod.status?.containerStatuses?.[0]?.containerID, undefined);
       assert.deepEqual(await h.sandboxesOf(pod.metadata!.uid!), [], 'no sandbox was created');
     }),
   ];
