@@ -22,6 +22,7 @@ function subresourcesOf(t: ResourceType): Subresource[] {
   return t.subresources.map((s) => {
     if (s === 'binding') return { name: s, kind: 'Binding', verbs: ['create'] };
     if (s === 'finalize') return { name: s, kind: t.kind, verbs: ['update'] };
+    if (s === 'log') return { name: s, kind: t.kind, verbs: ['get'] };
     return { name: s, kind: t.kind, verbs: ['get', 'patch', 'update'] };
   });
 }

@@ -5,7 +5,8 @@ import { ApiError, badRequest, gone, methodNotAllowed, unsupportedMediaType } fr
 import { mediaTypeOf, parseBody, readBody, sendJson } from './http-io.ts';
 import { applyStrategicMergePatch } from './patch.ts';
 import { patchTypeOf } from './patch.ts';
-import { apiVersionOf, type ResourceType } from './registry.ts';
+import { proxyPodLogs } from './node-proxy.ts';
+import { apiVersionOf, resourceKey, resourceTypes, type ResourceType } from './registry.ts';
 import type { DeleteOptions, ResourceService } from './resources.ts';
 import type { ResourceRoute } from './routes.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
@@ -33,6 +34,13 @@ export class ResourceHandlers {
       if (method !== 'POST') throw methodNotAllowed();
       this.resources.bind(namespace, name, await this.body(req, type, 'Binding'));
       return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
+    if (subresource === 'log') {
+      if (method !== 'GET') throw methodNotAllowed();
+      const pod = this.resources.get(type, namespace, name);
+      const nodeType = resourceTypes.find((t) => t.plural === 'nodes')!;
+      const node = pod.spec?.nodeName ? this.resources.store.get(resourceKey(nodeType), '', pod.spec.nodeName) : undefined;
+      return proxyPodLogs(res, pod, node, query);
     }
     if (subresource === 'finalize') {
       if (method !== 'PUT') throw methodNotAllowed();
