@@ -43,7 +43,12 @@ export class DevBinder {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.bindPending();
+      try {
+        this.bindPending();
+      } catch (err) {
+        // A dev helper must never take the server down.
+        this.log.error({ err }, 'binding pending pods failed');
+      }
     });
   }
 

@@ -6,7 +6,7 @@ import {
   aggregatedDiscovery, aggregatedDiscoveryType, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, serverVersion,
   wantsAggregatedDiscovery,
 } from './discovery.ts';
-import { ApiError, internalError, methodNotAllowed, unknownResource } from './errors.ts';
+import { ApiError, badRequest, internalError, methodNotAllowed, unknownResource } from './errors.ts';
 import { sendError, sendJson, sendText } from './http-io.ts';
 import { openApiV3Document, openApiV3Index } from './openapi.ts';
 import type { ResourceHandlers } from './resource-handlers.ts';
@@ -17,7 +17,13 @@ const healthPaths = /^\/(healthz|livez|readyz)(\/.*)?$/;
 export function createRequestListener(handlers: ResourceHandlers, log: Logger) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://apiserver');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://apiserver');
+    } catch {
+      req.resume();
+      return sendError(res, badRequest(`malformed request URL: ${String(req.url)}`));
+    }
     res.on('finish', () => log.debug({ method: req.method, path: url.pathname, query: url.search, code: res.statusCode, ms: Date.now() - started }, 'request'));
     route(req, res, url, handlers).catch((err: unknown) => {
       const apiErr = err instanceof ApiError ? err : internalError(err instanceof Error ? err.message : String(err));

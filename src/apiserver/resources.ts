@@ -84,7 +84,9 @@ export class ResourceService {
     const existing = this.get(t, namespace, name);
     const patched = applyPatch(type, t.kind, existing, patch);
     if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch did not produce an object');
-    patched.metadata = { ...(patched.metadata ?? {}), name, ...(t.namespaced ? { namespace } : {}) };
+    if (!isMap(patched.metadata)) throw badRequest('the patch did not produce an object with metadata');
+    patched.metadata = { ...patched.metadata, name, ...(t.namespaced ? { namespace } : {}) };
+    checkShapes(t, patched);
     return this.replace(t, existing, patched, subresource);
   }
 
@@ -201,7 +203,7 @@ export class ResourceService {
     obj.apiVersion = apiVersionOf(t);
     obj.kind = t.kind;
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw badRequest('metadata must be an object');
+    checkShapes(t, obj);
     if (t.namespaced) {
       if (obj.metadata.namespace && obj.metadata.namespace !== namespace) {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -257,6 +259,34 @@ export class ResourceService {
 
   private timestamp(plusSeconds = 0): string {
     return new Date(this.now().getTime() + plusSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+}
+
+const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The JSON types the Go structs would insist on; a mismatch fails decoding there, a 400 here. */
+function checkShapes(t: ResourceType, obj: KubeObject): void {
+  const fail = (field: string, want: string) => {
+    throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: json: cannot unmarshal ${field} into a ${want}`);
+  };
+  if (!isMap(obj.metadata)) fail('metadata', 'object');
+  for (const k of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid']) {
+    if (obj.metadata[k] !== undefined && obj.metadata[k] !== null && typeof obj.metadata[k] !== 'string') fail(`metadata.${k}`, 'string');
+  }
+  for (const k of ['labels', 'annotations']) {
+    const m = obj.metadata[k];
+    if (m === undefined || m === null) continue;
+    if (!isMap(m) || Object.values(m).some((v) => typeof v !== 'string')) fail(`metadata.${k}`, 'map of strings');
+  }
+  for (const k of ['finalizers', 'ownerReferences']) {
+    if (obj.metadata[k] !== undefined && obj.metadata[k] !== null && !Array.isArray(obj.metadata[k])) fail(`metadata.${k}`, 'list');
+  }
+  for (const k of ['spec', 'status', 'data', 'stringData', 'binaryData']) {
+    if (obj[k] !== undefined && obj[k] !== null && !isMap(obj[k])) fail(k, 'object');
+  }
+  for (const k of ['containers', 'initContainers', 'volumes', 'tolerations']) {
+    const v = obj.spec?.[k];
+    if (v !== undefined && v !== null && (!Array.isArray(v) || v.some((e) => !isMap(e)))) fail(`spec.${k}`, 'list of objects');
   }
 }
 

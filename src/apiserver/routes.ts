@@ -1,5 +1,5 @@
 // Maps a resource URL to what it names: /api/v1/namespaces/ns/pods/name/status and the like.
-import { unknownResource } from './errors.ts';
+import { badRequest, unknownResource } from './errors.ts';
 import { findResourceType, type ResourceType } from './registry.ts';
 
 export interface ResourceRoute {
@@ -12,7 +12,12 @@ export interface ResourceRoute {
 
 /** The resource a /api or /apis path names, undefined for discovery paths, 404 for unknown resources. */
 export function parseResourcePath(pathname: string): ResourceRoute | undefined {
-  const seg = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let seg: string[];
+  try {
+    seg = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw badRequest(`malformed path: ${pathname}`);
+  }
   let group: string;
   let rest: string[];
   if (seg[0] === 'api' && seg.length >= 2) {

@@ -41,6 +41,7 @@ export class WatchHub {
     res.flushHeaders();
     let headersSent = false;
     const send = (type: string, object: unknown) => {
+      if (res.writableEnded || res.destroyed) return;
       let payload = object;
       if (w.table && type !== 'ERROR' && type !== 'BOOKMARK') {
         // Column definitions go with the first event only, as kube-apiserver sends them.
@@ -93,6 +94,7 @@ export class WatchHub {
     if (w.timeoutSeconds !== undefined) timers.push(setTimeout(finish, w.timeoutSeconds * 1000));
     this.open.add(finish);
     res.on('close', finish);
+    res.on('error', finish);
   }
 
   /** Ends every open watch (server shutdown). */

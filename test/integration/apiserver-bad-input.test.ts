@@ -142,3 +142,47 @@ describe('dev API server answers bad input like kube-apiserver', { timeout: 60_0
     }
   });
 });
+
+describe('no request shape crashes the dev API server', { timeout: 120_000 }, () => {
+  let fuzzServer: RunningApiServer;
+  before(async () => {
+    fuzzServer = await startApiServer({ port: 0, logger: pino({ level: 'silent' }) });
+  });
+  after(() => fuzzServer?.stop());
+
+  test('odd bodies on every resource get 2xx or 4xx answers, never 5xx', async () => {
+    const collections = ['/api/v1/namespaces', '/api/v1/nodes', '/api/v1/namespaces/default/pods', '/api/v1/namespaces/default/configmaps',
+      '/api/v1/namespaces/default/secrets', '/api/v1/namespaces/default/events', '/apis/coordination.k8s.io/v1/namespaces/default/leases',
+      '/apis/node.k8s.io/v1/runtimeclasses', '/apis/events.k8s.io/v1/namespaces/default/events', '/api/v1/namespaces/default/serviceaccounts'];
+    const bodies = ['', '{', '[]', '"text"', '42', '{"metadata": 5}', '{"metadata": {"name": 7}}', '{"metadata": {"name": "x", "labels": "l"}}',
+      '{"metadata": {"name": "x"}, "spec": "s"}', '{"metadata": {"name": "x"}, "spec": {"containers": "c"}}', '{"metadata": {"name": "x"}, "data": [1]}',
+      '{"metadata": {"name": "x"}, "spec": {"containers": [null]}}', '{"metadata": {"name": "x", "finalizers": "f"}}'];
+    const patchTypes = ['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'];
+    // One valid object per collection, so item paths exist for updates and patches.
+    const names: Record<string, string> = {};
+    for (const c of collections) {
+      const valid = c.endsWith('/pods') ? { metadata: { name: 'ok' }, spec: { containers: [{ name: 'c', image: 'i' }] } }
+        : c.endsWith('runtimeclasses') ? { metadata: { name: 'ok' }, handler: 'runc' } : { metadata: { name: c.endsWith('namespaces') ? 'okns' : 'ok' } };
+      const res = await fetch(`${fuzzServer.url}${c}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(valid) });
+      assert.equal(res.status, 201, `${c}: ${await res.text()}`);
+      names[c] = valid.metadata.name;
+    }
+    const failures: string[] = [];
+    const attempt = async (method: string, path: string, body: string, contentType: string) => {
+      const res = await fetch(`${fuzzServer.url}${path}`, { method, headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      if (res.status >= 500) failures.push(`${method} ${path} ${contentType} ${body} -> ${res.status} ${text}`);
+      else JSON.parse(text);
+    };
+    for (const c of collections) {
+      const item = `${c}/${names[c]}`;
+      for (const body of bodies) {
+        await attempt('POST', c, body, 'application/json');
+        await attempt('PUT', item, body, 'application/json');
+        for (const p of patchTypes) await attempt('PATCH', item, body, p);
+        await attempt('PATCH', item, '{"metadata": null}', 'application/merge-patch+json');
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+});
