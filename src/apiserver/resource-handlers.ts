@@ -21,6 +21,8 @@ export class ResourceHandlers {
     const { type, name, subresource } = route;
     const namespace = route.namespace ?? '';
     const method = req.method ?? 'GET';
+    // Refused rather than ignored: a server-side dry run must never change anything.
+    if (method !== 'GET' && query.has('dryRun')) throw badRequest('dryRun is not supported by the dev API server; use --dry-run=client');
     if (name === undefined) {
       if (method === 'GET') return query.get('watch') === 'true' || query.get('watch') === '1' ? this.watch(req, res, route, query) : this.list(req, res, route, query);
       // Writes to a namespaced collection need the namespace in the URL.

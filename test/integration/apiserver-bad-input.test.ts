@@ -77,6 +77,11 @@ describe('dev API server answers bad input like kube-apiserver', { timeout: 60_0
       /the namespace of the provided object does not match the namespace sent on the request/);
   });
 
+  test('a server-side dry run is refused, and changes nothing', async () => {
+    assertStatus(await call('POST', '/api/v1/namespaces/default/pods?dryRun=All', pod('dry')), 400, 'BadRequest', /dryRun is not supported/);
+    assertStatus(await call('GET', '/api/v1/namespaces/default/pods/dry'), 404, 'NotFound');
+  });
+
   test('a body of another kind is 400 BadRequest', async () => {
     assertStatus(await call('POST', '/api/v1/namespaces/default/pods', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } })), 400, 'BadRequest');
   });
