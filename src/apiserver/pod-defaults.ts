@@ -88,3 +88,29 @@ export function validatePod(pod: KubeObject): FieldError[] {
   }
   return errors;
 }
+
+/** kube-apiserver lets an update change only images, activeDeadlineSeconds and tolerations of a pod's spec. */
+export function podSpecUpdateErrors(oldSpec: any, newSpec: any): FieldError[] {
+  const mutable = (spec: any) => {
+    const copy = structuredClone(spec ?? {});
+    for (const list of ['containers', 'initContainers']) for (const c of copy[list] ?? []) delete c.image;
+    delete copy.activeDeadlineSeconds;
+    delete copy.tolerations;
+    return JSON.stringify(copy, Object.keys(flatKeys(copy)).sort());
+  };
+  if (mutable(oldSpec) === mutable(newSpec)) return [];
+  return [{
+    type: 'Forbidden', field: 'spec',
+    detail: 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)',
+  }];
+}
+
+function flatKeys(value: unknown, out: Record<string, true> = {}): Record<string, true> {
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (!Array.isArray(value)) out[k] = true;
+      flatKeys(v, out);
+    }
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import {
 } from './errors.ts';
 import { generateName, nameProblem } from './names.ts';
 import { applyPatch, type PatchType } from './patch.ts';
-import { defaultPod, initialPodStatus, validatePod } from './pod-defaults.ts';
+import { defaultPod, initialPodStatus, podSpecUpdateErrors, validatePod } from './pod-defaults.ts';
 import { apiVersionOf, resourceKey, resourceTypes, type ResourceType } from './registry.ts';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors.ts';
 import type { KubeObject, ObjectStore } from './store.ts';
@@ -148,7 +148,11 @@ export class ResourceService {
         if (existing.metadata[k] === undefined) delete next.metadata[k];
         else next.metadata[k] = existing.metadata[k];
       }
-      if (t.kind === 'Pod' && !t.group) defaultPod(next);
+      if (t.kind === 'Pod' && !t.group) {
+        defaultPod(next);
+        const errors = podSpecUpdateErrors(existing.spec, next.spec);
+        if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
+      }
       if (t.kind === 'Secret') convertStringData(next);
       if (!isDeepStrictEqual(existing.spec, next.spec)) next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
       this.validate(t, next);

@@ -82,6 +82,16 @@ describe('dev API server answers bad input like kube-apiserver', { timeout: 60_0
     assertStatus(await call('GET', '/api/v1/namespaces/default/pods/dry'), 404, 'NotFound');
   });
 
+  test('a pod update may change images but no other spec field (422 Invalid)', async () => {
+    assert.equal((await call('POST', '/api/v1/namespaces/default/pods', pod('immutable'))).status, 201);
+    const image = await call('PATCH', '/api/v1/namespaces/default/pods/immutable', '{"spec":{"containers":[{"name":"c","image":"busybox:2"}]}}', 'application/strategic-merge-patch+json');
+    assert.equal(image.status, 200);
+    assert.equal(image.body.spec.containers[0].image, 'busybox:2');
+    assertStatus(await call('PATCH', '/api/v1/namespaces/default/pods/immutable', '{"spec":{"restartPolicy":"Never"}}', 'application/merge-patch+json'),
+      422, 'Invalid', /spec: Forbidden: pod updates may not change fields other than/);
+    assertStatus(await call('PATCH', '/api/v1/namespaces/default/pods/immutable', '{"spec":{"nodeName":"elsewhere"}}', 'application/merge-patch+json'), 422, 'Invalid');
+  });
+
   test('a body of another kind is 400 BadRequest', async () => {
     assertStatus(await call('POST', '/api/v1/namespaces/default/pods', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } })), 400, 'BadRequest');
   });
