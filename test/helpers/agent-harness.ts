@@ -301,8 +301,9 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
     },
     async kubectl(...args) {
       try {
-        const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { timeout: 30_000 });
-        return stdout;
+        const run = execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { timeout: 30_000 });
+        run.child.stdin?.end(); // a prompt (e.g. for a password) fails at once instead of hanging
+        return (await run).stdout;
       } catch (err) {
         const { stderr, stdout } = err as { stderr?: string; stdout?: string };
         throw new Error(`kubectl ${args.join(' ')} failed: ${(err as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
