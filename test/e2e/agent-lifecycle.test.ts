@@ -1,6 +1,7 @@
 // Pod endings and static pods on real containerd through the agent: `kubectl delete pod` sends
 // SIGTERM and waits the grace period before SIGKILL, then the sandbox goes and the pod leaves
-// the API; a static pod file runs with a mirror pod, and removing the file removes both.
+// the API; `kubectl logs` reads a container's output through the node; a static pod file runs
+// with a mirror pod, and removing the file removes both.
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +68,18 @@ test('pods end and static pods come and go through the agent', { timeout: 300_00
       assert.ok(took >= 2500, `the grace period was honoured: gone after ${Math.round(took)} ms`);
       assert.ok(took < 20_000, `and then the container was killed: gone after ${Math.round(took)} ms`);
       await waitForNoSandbox(h, pod.metadata!.uid!);
+    }),
+
+    t.test('kubectl logs shows what a container wrote (API server → node API → CRI log file)', async () => {
+      await h.createPod(busyboxPod('talker', busybox, {
+        containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'echo hello from $HOSTNAME; echo second line; sleep 3600'] }],
+      }));
+      await h.waitForPod('talker', 'Running and Ready', isRunningAndReady);
+      let logs = '';
+      await waitFor(async () => (logs = await h.kubectl('logs', 'talker')).includes('second line'),
+        { timeoutMs: 20_000, intervalMs: 250, what: 'kubectl logs to show both lines' });
+      assert.equal(logs, 'hello from talker\nsecond line\n');
+      assert.equal(await h.kubectl('logs', 'talker', '--tail=1'), 'second line\n');
     }),
 
     t.test('a static pod file runs, with a mirror pod on the API server; removing the file removes both', async () => {

@@ -185,7 +185,6 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
       '--root-dir', rootDir,
       '--pod-logs-dir', podLogsDir,
       '--pod-manifest-path', manifestDir,
-      '--address', '127.0.0.1',
       '--port', '0',
       '--healthz-port', String(healthzPort),
       '--log-level', process.env.MINI_KUBELET_E2E_AGENT_LOG ?? 'info',
