@@ -30,7 +30,7 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--cni-conf-dir <dir>', 'CNI configuration directory, agent network mode (default /etc/cni/net.d)')
     .option('--cni-bin-dir <dir>', 'CNI plugin directory, agent network mode (default /opt/cni/bin)')
     .option('--cni-network <name>', 'CNI network to use (default: the first conflist)')
-    .option('--device-plugin-dir <dir>', 'device plugin socket directory')
+    .option('--device-plugin-dir <dir>', 'device plugin socket directory (default <root-dir>/device-plugins)')
     .option('--runtime-request-timeout <duration>', 'timeout of each CRI call (default 2m0s)');
 }
 

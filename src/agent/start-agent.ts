@@ -6,9 +6,9 @@ import { mkdirSync } from 'node:fs';
 import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Subject, filter, interval, map, merge, mergeMap, type Observable, type Subscription, from, EMPTY } from 'rxjs';
-import { runtimeOwnedNetwork, type SandboxNetwork } from '../cni/sandbox-network.ts';
+import type { SandboxNetwork } from '../cni/sandbox-network.ts';
 import type { PodRuntime, SyncContext } from '../cri/runtime-manager/pod-runtime.ts';
-import { noDevices, type ContainerDevices } from '../device/container-devices.ts';
+import type { ContainerDevices } from '../device/container-devices.ts';
 import { generatePodStatus } from './pod-status/generate-pod-status.ts';
 import { createKubeApi, type KubeApi } from './api/kube-api.ts';
 import { loadKubeconfigFile, type ApiConnection } from './api/kubeconfig.ts';
@@ -19,6 +19,7 @@ import { computeLocalNode, startNodeController, type NodeController } from './no
 import { podLifecycleEvents } from './pleg/pleg.ts';
 import { snapshotOf } from './pleg/pleg-diff.ts';
 import { createPodRuntime } from './runtime-factory.ts';
+import { startDevices, startNetwork } from './plugins.ts';
 import { startHealthzServer, type RunningServer } from './server/healthz-server.ts';
 import { startNodeApiServer } from './server/node-api-server.ts';
 import { apiPodSource } from './sources/api-pod-source.ts';
@@ -30,14 +31,17 @@ import { runPeriodically } from './util/periodic.ts';
 import { PodRegistry } from './workers/pod-registry.ts';
 import { createPodSyncer, type GeneratePodStatus, type PodSyncOutcome } from './workers/sync-pod.ts';
 import { syncPerKey } from './workers/sync-per-key.ts';
+import { FailureBackoff } from './workers/failure-backoff.ts';
 
 export interface AgentDeps {
   logger: Logger;
   /** Defaults to the GenericRuntime manager on config.containerRuntimeEndpoint. */
   runtime?: PodRuntime;
+  /** Default: per config.networkMode (runtime: the runtime's own CNI; agent: the CNI network manager). */
   /** The API server; defaults to config.kubeconfig (none: standalone, static pods only). */
   connection?: ApiConnection;
   network?: SandboxNetwork;
+  /** Default: the device plugin manager on config.devicePluginDir. */
   devices?: ContainerDevices;
   generatePodStatus?: GeneratePodStatus;
 }
@@ -56,14 +60,33 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-const syncErrorRetryMs = 2000;
-
 export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<RunningAgent> {
   const logger = deps.logger.child({ node: config.nodeName });
   mkdirSync(config.rootDir, { recursive: true });
-  const network = deps.network ?? runtimeOwnedNetwork;
-  const devices = deps.devices ?? noDevices;
-  const runtime = deps.runtime ?? (await createPodRuntime(config, network, devices, logger));
+  const registry = new PodRegistry();
+  let nodeController: NodeController | undefined;
+  const stoppers: Array<() => Promise<void>> = [];
+  let network = deps.network;
+  if (!network) {
+    const started = await startNetwork(config, async (ns, name, uid) => {
+      const r = registry.get(uid);
+      return r && r.pod.metadata?.namespace === ns && r.pod.metadata?.name === name ? r.pod : undefined;
+    }, logger);
+    network = started.network;
+    stoppers.push(started.stop);
+  }
+  let devices = deps.devices;
+  let reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined;
+  if (!devices) {
+    const activePods = () => registry.all().filter((r) => !r.removed).map((r) => ({
+      uid: r.uid, name: r.pod.metadata!.name!, namespace: r.pod.metadata!.namespace ?? 'default', containers: (r.pod.spec?.containers ?? []).map((c) => c.name),
+    }));
+    const started = await startDevices(config, activePods, () => nodeController?.refresh(), logger);
+    devices = started.devices;
+    reconcileDevices = started.reconcile;
+    stoppers.push(started.stop);
+  }
+  const runtime = deps.runtime ?? createPodRuntime(config, network, devices, logger);
   const connection = deps.connection ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
   const api: KubeApi | undefined = connection ? createKubeApi(connection) : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
@@ -71,14 +94,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);
 
   let stopping = false;
-  const registry = new PodRegistry();
   const podsForApi = () => registry.all().filter((r) => !r.removed).map((r) => ({ ...r.pod, status: statusManager.latest(r.uid) ?? r.pod.status }));
   const healthz = await startHealthzServer(config.healthzPort, config.healthzBindAddress, () => !stopping);
   const nodeApi = await startNodeApiServer(config.port, config.address, { pods: podsForApi, podLogsDir: config.podLogsDir, healthy: () => !stopping });
 
   // The node: registered on the API server, or computed locally in standalone mode.
   const nodeDeps = { runtime, devices, config, logger, kubeletPort: () => nodeApi.port };
-  let nodeController: NodeController | undefined;
   let localNode: V1Node = await computeLocalNode(nodeDeps);
   const stopLocalNode = api ? undefined : runPeriodically('local-node', config.intervals.nodeStatusUpdateMs, async () => {
     localNode = await computeLocalNode(nodeDeps);
@@ -118,6 +139,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     return [];
   });
 
+  const backoff = new FailureBackoff(config.intervals.syncErrorBackoffMs, config.intervals.syncErrorBackoffMaxMs);
   const retries = new Subject<string>();
   const retryTimers = new Map<string, NodeJS.Timeout>();
   const scheduleRetry = (uid: string, ms: number | undefined) => {
@@ -144,10 +166,15 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const subscriptions: Subscription[] = [];
   subscriptions.push(merge(fromSources, fromPleg, retries, fromResync).pipe(
     syncPerKey((uid: string) => uid, syncPod, config.maxParallelSyncs, (err, uid) => {
-      logger.warn({ uid, err: String(err) }, 'pod sync failed; retrying');
-      scheduleRetry(uid, syncErrorRetryMs);
+      const delayMs = backoff.failed(uid);
+      logger.warn({ uid, err: String(err), retryInMs: delayMs }, 'pod sync failed');
+      scheduleRetry(uid, delayMs);
     }),
-    map((outcome: PodSyncOutcome) => scheduleRetry(outcome.uid, outcome.retryAfterMs)),
+    map((outcome: PodSyncOutcome) => {
+      if (!outcome.failed) backoff.succeeded(outcome.uid);
+      const delayMs = outcome.retryAfterMs ?? (outcome.failed ? backoff.failed(outcome.uid) : undefined);
+      scheduleRetry(outcome.uid, delayMs);
+    }),
   ).subscribe());
 
   const ready = apiSynced.then(async () => {
@@ -157,6 +184,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
         .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'orphan removal failed'));
     }
+    await reconcileDevices?.(registry.uids());
   });
   const stopGc = runPeriodically('garbage-collect', config.intervals.garbageCollectMs,
     () => runtime.garbageCollect(registry.uids()), logger, false);
@@ -184,7 +212,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       await Promise.all([stopGc(), stopLocalNode?.(), nodeController?.stop()]);
       await Promise.race([statusManager.flush(), new Promise((r) => setTimeout(r, 2000))]);
       statusManager.stop();
-      await Promise.all([healthz.close(), nodeApi.close()]);
+      await Promise.all([healthz.close(), nodeApi.close(), ...stoppers.map((stop) => stop())]);
       logger.info('agent stopped');
     },
   };

@@ -20,6 +20,10 @@ export interface AgentIntervals {
   garbageCollectMs: number;
   /** A pod with nothing to wait for is still synced this often (kubelet syncFrequency: 1 min). */
   resyncMs: number;
+  /** First retry delay of a failed sync; doubles up to syncErrorBackoffMaxMs. */
+  syncErrorBackoffMs: number;
+  /** Kubelet requeues failed pod syncs after 10 s. */
+  syncErrorBackoffMaxMs: number;
 }
 
 export interface AgentConfig {
@@ -46,7 +50,8 @@ export interface AgentConfig {
   cniConfDir: string;
   cniBinDir: string;
   cniNetwork?: string;
-  devicePluginDir: string;
+  /** Default <rootDir>/device-plugins. */
+  devicePluginDir?: string;
   runtimeRequestTimeoutMs: number;
   /** Pod syncs running at once across pods. */
   maxParallelSyncs: number;
@@ -62,6 +67,8 @@ export const defaultIntervals: AgentIntervals = {
   staticPodRescanMs: 20_000,
   garbageCollectMs: 60_000,
   resyncMs: 60_000,
+  syncErrorBackoffMs: 1_000,
+  syncErrorBackoffMaxMs: 10_000,
 };
 
 export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
@@ -80,7 +87,6 @@ export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
   networkMode: 'runtime',
   cniConfDir: '/etc/cni/net.d',
   cniBinDir: '/opt/cni/bin',
-  devicePluginDir: '/var/lib/kubelet/device-plugins',
   runtimeRequestTimeoutMs: 2 * 60_000,
   maxParallelSyncs: 8,
   intervals: defaultIntervals,

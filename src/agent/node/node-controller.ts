@@ -25,6 +25,8 @@ export interface NodeControllerDeps {
 export interface NodeController {
   /** The registered Node (labels, capacity, allocatable) as last posted. */
   current(): V1Node;
+  /** Report status now (e.g. device plugin resources changed), not at the next tick. */
+  refresh(): void;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function startNodeController(deps: NodeControllerDeps): Promise<Nod
 
   return {
     current: () => node,
+    refresh: () => void reportStatus().catch((err) => log.warn({ err: String(err) }, 'node status report failed')),
     async stop() {
       await Promise.all([stopStatus(), stopLease()]);
     },

@@ -41,6 +41,8 @@ export interface PodSyncOutcome {
   uid: string;
   /** Sync again after this long unless something else wakes the pod first. */
   retryAfterMs?: number;
+  /** A step failed (the worker backs off before trying again unless retryAfterMs says when). */
+  failed?: boolean;
 }
 
 function isTerminal(phase: string | undefined): boolean {
@@ -163,6 +165,6 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
     }
     moveTo(r, runningStateOf(after, pod.spec?.containers?.length ?? 0, status.phase), logger);
     if (isTerminal(status.phase)) await stopTerminal(r);
-    return { uid, retryAfterMs: result.retryAfterMs };
+    return { uid, retryAfterMs: result.retryAfterMs, failed: result.failures.length > 0 };
   };
 }

@@ -1,0 +1,173 @@
+// The whole agent over real CRI gRPC: dev API server + simulated runtime + GenericRuntime
+// manager, in-process. Pods go from the API to Running and back; faults in RunPodSandbox are
+// retried and reported; a slow sandbox does not block other pods; a restarted agent adopts
+// its pods and removes the ones deleted while it was down.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
+import { startSimRuntime, type SimRuntime } from '../../src/cri/sim/index.ts';
+import { createHttpClient, type HttpClient } from '../../src/agent/api/http-client.ts';
+import { parseKubeconfig, type ApiConnection } from '../../src/agent/api/kubeconfig.ts';
+import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
+import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
+
+const silent = pino({ level: 'silent' });
+const nodeName = 'sim-node';
+let dir: string;
+let apiServer: RunningApiServer;
+let sim: SimRuntime;
+let agent: RunningAgent | undefined;
+let kube: HttpClient;
+let connection: ApiConnection;
+let config: AgentConfig;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const podSpec = (name: string): V1Pod => ({
+  metadata: { name, namespace: 'default' },
+  spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
+});
+const readPod = (name: string) => kube.call<V1Pod>('GET', `/api/v1/namespaces/default/pods/${name}`);
+const createPod = (pod: V1Pod) => kube.call<V1Pod>('POST', '/api/v1/namespaces/default/pods', pod);
+const isRunningAndReady = (p: V1Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+const waitRunning = (name: string, timeoutMs?: number) => waitFor(`${name} Running and Ready`, async () => {
+  const p = await readPod(name);
+  return isRunningAndReady(p) && p;
+}, timeoutMs);
+const gone = async (name: string) => {
+  try {
+    await readPod(name);
+    return false;
+  } catch (err) {
+    return (err as { code?: number }).code === 404;
+  }
+};
+const sandboxesOf = async (podName: string) => (await agent!.runtime.relist()).filter((p) => p.name === podName).flatMap((p) => p.sandboxes);
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'agent-sim-'));
+  apiServer = await startApiServer({ port: 0, logger: silent, binder: false });
+  sim = await startSimRuntime({ socketPath: join(dir, 'sim.sock'), images: ['busybox:1.36'] });
+  connection = parseKubeconfig(apiServer.kubeconfigYaml);
+  kube = createHttpClient(connection);
+  config = {
+    ...defaultConfig,
+    nodeName,
+    containerRuntimeEndpoint: sim.endpoint,
+    runtimeRequestTimeoutMs: 10_000,
+    rootDir: join(dir, 'root'),
+    podLogsDir: join(dir, 'logs'),
+    podManifestPath: join(dir, 'manifests'),
+    port: 0,
+    healthzPort: 0,
+    address: '127.0.0.1',
+    intervals: { ...defaultConfig.intervals, leaseRenewMs: 500, nodeStatusUpdateMs: 500, plegRelistMs: 200, staticPodRescanMs: 500, syncErrorBackoffMs: 200 },
+  };
+  mkdirSync(config.podManifestPath!, { recursive: true });
+  agent = await startAgent(config, { logger: silent, connection });
+});
+
+after(async () => {
+  try {
+    await agent?.removeAllPods();
+    await agent?.stop();
+  } finally {
+    await sim?.stop();
+    await apiServer?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the node is Ready and names the simulated runtime', async () => {
+  const node = await waitFor('a Ready node', async () => {
+    const n = await kube.call<V1Node>('GET', `/api/v1/nodes/${nodeName}`);
+    return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
+  });
+  assert.match(node.status!.nodeInfo!.containerRuntimeVersion!, /^\S+:\/\/\S+$/);
+});
+
+test('a pod runs over CRI, serves its logs, and deletion leaves no sandbox', async () => {
+  await createPod(podSpec('web'));
+  const running = await waitRunning('web');
+  assert.ok(running.status?.podIP, 'the pod has an IP');
+  assert.match(running.status!.containerStatuses![0].containerID!, /^\S+:\/\/\S+$/);
+  const logs = await fetch(`http://127.0.0.1:${agent!.port}/containerLogs/default/web/app`);
+  assert.equal(logs.status, 200);
+
+  await kube.call('DELETE', '/api/v1/namespaces/default/pods/web');
+  await waitFor('web gone from the API', () => gone('web'));
+  assert.deepEqual(await sandboxesOf('web'), []);
+});
+
+test('a static pod runs with a mirror pod', async () => {
+  writeFileSync(join(dir, 'manifests', 'static.yaml'),
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: static\nspec:\n  containers:\n  - name: app\n    image: busybox:1.36\n    command: [sleep, "3600"]\n');
+  const mirror = await waitRunning(`static-${nodeName}`);
+  assert.ok(mirror.metadata?.annotations?.['kubernetes.io/config.mirror']);
+});
+
+test('a slow RunPodSandbox for one pod does not hold up another', async () => {
+  const before = sim.faults.callCount('RunPodSandbox');
+  sim.faults.delay('RunPodSandbox', 4000);
+  await createPod(podSpec('slow'));
+  await waitFor('slow to call RunPodSandbox', async () => sim.faults.callCount('RunPodSandbox') > before);
+  await createPod(podSpec('quick'));
+  await waitRunning('quick', 3000);
+  assert.notEqual((await readPod('slow')).status?.phase, 'Running');
+  await waitRunning('slow');
+});
+
+test('a failing RunPodSandbox is retried with backoff and reported as FailedCreatePodSandBox', async () => {
+  sim.faults.fail('RunPodSandbox', { times: 2, message: 'injected: no sandbox for you' });
+  await createPod(podSpec('flaky'));
+  const pending = await waitFor('flaky to report the failure', async () => {
+    const p = await readPod('flaky');
+    return p.status?.phase === 'Pending' && p.status.containerStatuses?.[0]?.state?.waiting && p;
+  });
+  assert.equal(pending.status?.phase, 'Pending');
+  await waitRunning('flaky');
+  const list = await kube.call<{ items: CoreV1Event[] }>('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dflaky');
+  const failed = list.items.find((e) => e.reason === 'FailedCreatePodSandBox');
+  assert.ok(failed, `events: ${list.items.map((e) => e.reason).join(', ')}`);
+  assert.equal(failed.type, 'Warning');
+  assert.match(failed.message!, /injected: no sandbox for you/);
+});
+
+test('a restarted agent adopts running pods and removes pods deleted while it was down', async () => {
+  await createPod(podSpec('keeper'));
+  await createPod(podSpec('goner'));
+  await waitRunning('keeper');
+  await waitRunning('goner');
+  const keeperSandboxes = await sandboxesOf('keeper');
+  assert.equal(keeperSandboxes.length, 1);
+
+  await agent!.stop();
+  agent = undefined;
+  // Deleted with grace 0 while no agent watches: nobody stops its containers.
+  await kube.call('DELETE', '/api/v1/namespaces/default/pods/goner?gracePeriodSeconds=0', { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+
+  agent = await startAgent(config, { logger: silent, connection });
+  await agent.ready;
+  assert.deepEqual(await sandboxesOf('goner'), [], 'the orphan was removed');
+  const keeper = await waitRunning('keeper');
+  assert.deepEqual((await sandboxesOf('keeper')).map((s) => s.id), keeperSandboxes.map((s) => s.id), 'no second sandbox');
+  assert.equal(keeper.status?.containerStatuses?.[0].restartCount, 0);
+});
