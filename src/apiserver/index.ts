@@ -6,10 +6,9 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { DevBinder } from './binder.ts';
-import { loadClientNode } from './client-node-support.ts';
+import { KubeConfig } from '@kubernetes/client-node';
 import { createRequestListener } from './http-server.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { resourceTypes } from './registry.ts';
@@ -80,18 +79,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const binder = opts.binder === false ? undefined : new DevBinder(resources, log);
   log.info({ url, kubeconfig: opts.kubeconfigOut, binder: !!binder, tls: !!opts.tls }, 'dev API server listening');
 
-  // Loaded here rather than imported at the top so the server runs even where client-node cannot.
-  const { clientNode, problem: clientNodeError } = await loadClientNode();
-  if (clientNodeError) log.warn({ problem: clientNodeError }, '@kubernetes/client-node cannot load here; kubeConfig() is unavailable');
-
   let stopped: Promise<void> | undefined;
   return {
     url,
     kubeconfigPath: opts.kubeconfigOut,
     kubeconfigYaml: kubeconfig,
     kubeConfig() {
-      if (!clientNode) throw new Error(`@kubernetes/client-node cannot load: ${clientNodeError}`);
-      const kc = new clientNode.KubeConfig();
+      const kc = new KubeConfig();
       kc.loadFromString(kubeconfig);
       return kc;
     },

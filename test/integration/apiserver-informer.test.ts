@@ -1,23 +1,14 @@
 // client-node informers against the dev API server: a node's view (fieldSelector
 // spec.nodeName=X) through creates, binds, updates and deletes, and a relist after 410 Gone.
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { loadClientNode } from '../../src/apiserver/client-node-support.ts';
+import * as clientNode from '@kubernetes/client-node';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 
 type ClientNode = typeof import('@kubernetes/client-node');
 type V1Pod = import('@kubernetes/client-node').V1Pod;
 
-// client-node 2.x pulls in undici 8, which needs Node >= 22.19; where it cannot load, these
-// tests say why and skip, rather than fail for a reason outside this server.
-let client: ClientNode | undefined;
-let loadError = '';
-
-async function loadClient(t: TestContext): Promise<ClientNode | undefined> {
-  if (!client) t.skip(`@kubernetes/client-node cannot load on Node ${process.version}: ${loadError}`);
-  return client;
-}
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -32,15 +23,8 @@ function pod(name: string, nodeName?: string): V1Pod {
 }
 
 describe('client-node informers on the dev API server', { timeout: 60_000 }, () => {
-  before(async () => {
-    const loaded = await loadClientNode();
-    client = loaded.clientNode;
-    loadError = loaded.problem ?? '';
-  });
-
-  test('an informer with fieldSelector spec.nodeName sees exactly the pods bound to that node', async (t) => {
-    const k8s = await loadClient(t);
-    if (!k8s) return;
+  test('an informer with fieldSelector spec.nodeName sees exactly the pods bound to that node', async () => {
+    const k8s: ClientNode = clientNode;
     const server = await startApiServer({ port: 0, binder: false, logger: pino({ level: 'silent' }) });
     let informer: ReturnType<typeof makeNodeInformer> | undefined;
     try {
@@ -82,9 +66,8 @@ describe('client-node informers on the dev API server', { timeout: 60_000 }, () 
     }
   });
 
-  test('a watch resumed from an expired resourceVersion gets 410 and the informer relists', async (t) => {
-    const k8s = await loadClient(t);
-    if (!k8s) return;
+  test('a watch resumed from an expired resourceVersion gets 410 and the informer relists', async () => {
+    const k8s: ClientNode = clientNode;
     const server = await startApiServer({ port: 0, binder: false, historySize: 3, logger: pino({ level: 'silent' }) });
     let lists = 0;
     let informer: ReturnType<typeof makeNodeInformer> | undefined;
