@@ -1,0 +1,65 @@
+// `npm start` as a user runs it: the dev command brings up a cluster whose example pods
+// kubectl shows Running, and Ctrl-C stops it and leaves nothing behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const bin = join(import.meta.dirname, '../../bin/mini-kubelet.mjs');
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-dev-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  const child = spawn(process.execPath, [bin, 'dev', '--port', '0', '--kubeconfig-out', kubeconfig, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  await waitFor('the dev banner', async () => stdout.includes('Ctrl-C'), 60_000).catch((err) => {
+    throw new Error(`${(err as Error).message}\nstderr: ${stderr.slice(-2000)}`);
+  });
+  assert.match(stdout, new RegExp(`export KUBECONFIG=${kubeconfig}`));
+  const stateDir = /state under (\S+)\./.exec(stdout)?.[1];
+  assert.ok(stateDir && existsSync(stateDir));
+
+  const env = { ...process.env, KUBECONFIG: kubeconfig };
+  const pods = await waitFor('the examples Running', async () => {
+    const { stdout: out } = await run('kubectl', ['get', 'pods', '-o', 'wide', '--no-headers'], { env, timeout: 20_000 });
+    const lines = out.trim().split('\n').filter(Boolean);
+    return lines.length >= 3 && lines.every((l) => /\sRunning\s/.test(l)) && lines;
+  }, 30_000);
+  assert.ok(pods.some((l) => l.startsWith('sleeper ')));
+  assert.ok(pods.some((l) => l.startsWith('two-containers ') && /\s2\/2\s/.test(l)));
+
+  child.kill('SIGINT');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([exited, new Promise<string>((r) => (timer = setTimeout(() => r('still running'), 20_000)))]);
+  clearTimeout(timer);
+  assert.equal(code, 0);
+  assert.equal(existsSync(stateDir!), false, 'the state directory is removed');
+});
