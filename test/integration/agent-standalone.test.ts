@@ -1,0 +1,63 @@
+// Without --kubeconfig the agent runs static pods alone: the file's pod runs over CRI,
+// /pods lists it with its status, and removing the file stops and removes it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { startSimRuntime } from '../../src/cri/sim/index.ts';
+import { defaultConfig } from '../../src/agent/config/agent-config.ts';
+import { startAgent } from '../../src/agent/start-agent.ts';
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('standalone: a static pod runs and stops with its file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-solo-'));
+  const sim = await startSimRuntime({ socketPath: join(dir, 'sim.sock'), images: ['busybox:1.36'] });
+  const manifests = join(dir, 'manifests');
+  mkdirSync(manifests);
+  const agent = await startAgent({
+    ...defaultConfig,
+    nodeName: 'solo-node',
+    containerRuntimeEndpoint: sim.endpoint,
+    rootDir: join(dir, 'root'),
+    podLogsDir: join(dir, 'logs'),
+    podManifestPath: manifests,
+    port: 0,
+    healthzPort: 0,
+    address: '127.0.0.1',
+    intervals: { ...defaultConfig.intervals, plegRelistMs: 200, staticPodRescanMs: 300 },
+  }, { logger: pino({ level: 'silent' }) });
+  t.after(async () => {
+    try {
+      await agent.removeAllPods();
+      await agent.stop();
+    } finally {
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const file = join(manifests, 'solo.yaml');
+  writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: solo}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers: [{name: app, image: "busybox:1.36", command: [sleep, "3600"]}]\n');
+  const listed = await waitFor('solo Running in /pods', async () => {
+    const list = await (await fetch(`http://127.0.0.1:${agent.port}/pods`)).json() as { items: V1Pod[] };
+    const pod = list.items.find((p) => p.metadata?.name === 'solo-solo-node');
+    return pod?.status?.phase === 'Running' && pod;
+  });
+  assert.equal(listed.metadata?.annotations?.['kubernetes.io/config.source'], 'file');
+  assert.equal((await agent.runtime.relist()).filter((p) => p.name === 'solo-solo-node').length, 1);
+
+  unlinkSync(file);
+  await waitFor('solo removed from the runtime', async () => (await agent.runtime.relist()).every((p) => p.name !== 'solo-solo-node'));
+});
