@@ -93,6 +93,10 @@ test('a two-container pod: one sync starts both, getPodStatus reports them runni
   const listed = (await h.manager.relist()).find(p => p.uid === pod.metadata!.uid);
   assert.equal(listed?.name, pod.metadata!.name);
   assert.equal(listed?.containers.length, 2);
+  // Syncing from the cheap relist snapshot (no IPs in it) must not replace the sandbox.
+  const fromRelist = await h.manager.syncPod(pod, listed!, ctx);
+  assert.deepEqual(fromRelist.events, []);
+  assert.equal((await observe(h, pod)).sandboxes.length, 1);
 });
 
 test('exit 3 under restartPolicy Never: the container stays exited with code 3, the pod fails, no new sandbox', async (t) => {

@@ -10,7 +10,8 @@ import { buildSandboxConfig } from './sandbox-config.ts';
 import { createSandbox, runtimeHandlerOf } from './sandbox-step.ts';
 import { startContainer } from './container-step.ts';
 import { killContainer, killPod } from './kill-step.ts';
-import { SyncResultBuilder } from './sync-result.ts';
+import { sandboxIPs } from './observe.ts';
+import { errorMessage, SyncResultBuilder } from './sync-result.ts';
 import { podDescription, type ExecutorDeps, type PodRef } from './executor-deps.ts';
 
 interface CurrentSandbox {
@@ -23,6 +24,7 @@ interface CurrentSandbox {
 export async function syncPod(deps: ExecutorDeps, pod: V1Pod, observed: RuntimePodStatus, ctx: SyncContext): Promise<SyncResult> {
   const ref: PodRef = { uid: pod.metadata?.uid ?? observed.uid, name: pod.metadata?.name ?? observed.name, namespace: pod.metadata?.namespace ?? observed.namespace };
   const result = new SyncResultBuilder();
+  observed = await withSandboxIPs(deps, pod, observed);
   const plan = computePodActions(pod, observed, deps.containerBackoff, deps.clock());
   deps.logger.debug({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, actions: plan.actions }, 'computed pod actions');
 
@@ -71,4 +73,21 @@ export async function syncPod(deps: ExecutorDeps, pod: V1Pod, observed: RuntimeP
     }
   }
   return result.build();
+}
+
+/** A relist snapshot lacks sandbox IPs (runtime mode); without them computePodActions would
+ * replace a healthy sandbox, so ask the runtime for the ready sandbox's IPs first. */
+async function withSandboxIPs(deps: ExecutorDeps, pod: V1Pod, observed: RuntimePodStatus): Promise<RuntimePodStatus> {
+  const newest = observed.sandboxes[0];
+  if (!newest || newest.state !== 'ready' || newest.ips.length > 0 || pod.spec?.hostNetwork) return observed;
+  try {
+    const { status } = await deps.runtime.podSandboxStatus({ podSandboxId: newest.id });
+    if (!status) return observed;
+    const hostNetwork = status.linux?.namespaces?.options ? status.linux.namespaces.options.network === 'NODE' : newest.hostNetwork;
+    const refreshed = { ...newest, ips: sandboxIPs(deps.network, status), ...(hostNetwork !== undefined ? { hostNetwork } : {}) };
+    return { ...observed, sandboxes: [refreshed, ...observed.sandboxes.slice(1)] };
+  } catch (err) {
+    deps.logger.debug({ uid: observed.uid, sandbox: newest.id, err: errorMessage(err) }, 'PodSandboxStatus failed; using the snapshot');
+    return observed;
+  }
 }
