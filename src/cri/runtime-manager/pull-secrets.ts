@@ -24,7 +24,7 @@ export async function pullCredentials(
     const secret = await getSecret(namespace, ref.name);
     if (!secret) continue; // the kubelet only warns about a missing pull secret
     for (const [host, entry] of Object.entries(dockerConfigOf(secret))) {
-      if (canonicalRegistry(host) === registry) out.push(authConfigOf(host, entry));
+      if (canonicalRegistry(host) === registry) out.push(authConfigOf(entry));
     }
   }
   return out;
@@ -47,7 +47,7 @@ function dockerConfigOf(secret: V1Secret): Record<string, DockerConfigEntry> {
   return {};
 }
 
-function authConfigOf(host: string, entry: DockerConfigEntry): AuthConfig {
+function authConfigOf(entry: DockerConfigEntry): AuthConfig {
   let { username, password } = entry;
   if (entry.auth && (!username || !password)) {
     // "auth" is base64("user:password").
@@ -58,8 +58,9 @@ function authConfigOf(host: string, entry: DockerConfigEntry): AuthConfig {
       password = decoded.slice(colon + 1);
     }
   }
+  // No serverAddress, as the kubelet's keyring does: the secret was already matched to the
+  // image's registry here, and containerd rejects a bare "host:port" in that field.
   return {
-    serverAddress: host,
     username: username ?? '',
     password: password ?? '',
     ...(entry.auth ? { auth: entry.auth } : {}),
