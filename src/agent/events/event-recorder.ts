@@ -25,6 +25,10 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
     const fieldPath = e.container ? `spec.containers{${e.container}}` : undefined;
     const key = [pod.metadata?.uid, fieldPath, e.type, e.reason, e.message].join('\0');
     const now = new Date(nowMs);
+    if (seen.size > 1000) {
+      // Keep memory bounded: events past the window can no longer be folded into.
+      for (const [k, v] of seen) if (nowMs - v.firstMs >= aggregationWindowMs) seen.delete(k);
+    }
     const prior = seen.get(key);
     await bucket.take();
     if (prior && nowMs - prior.firstMs < aggregationWindowMs) {
