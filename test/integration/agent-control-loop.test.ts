@@ -185,3 +185,19 @@ test('healthz and the node API answer', async () => {
   assert.equal(pods.kind, 'PodList');
   assert.ok(pods.items.some((p) => p.metadata?.name === 'quick'));
 });
+
+test('a runtime that goes down makes the node NotReady, and Ready again when it is back', async () => {
+  const readyCondition = async () => (await kube.call<V1Node>('GET', `/api/v1/nodes/${nodeName}`)).status?.conditions?.find((c) => c.type === 'Ready');
+  runtime.healthy = false;
+  try {
+    const notReady = await waitFor('Ready=False', async () => {
+      const c = await readyCondition();
+      return c?.status === 'False' && c;
+    });
+    assert.equal(notReady.reason, 'KubeletNotReady');
+    assert.match(notReady.message!, /container runtime is down/);
+  } finally {
+    runtime.healthy = true;
+  }
+  await waitFor('Ready=True again', async () => (await readyCondition())?.status === 'True');
+});

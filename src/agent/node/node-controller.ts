@@ -66,7 +66,7 @@ async function computeStatus(deps: Omit<NodeControllerDeps, 'api'>, facts: Machi
 
 export async function startNodeController(deps: NodeControllerDeps): Promise<NodeController> {
   const { api, config, logger } = deps;
-  const log = logger.child({ node: config.nodeName });
+  const log = logger;
   const now = deps.now ?? (() => new Date());
   const facts = readMachineFacts(config.rootDir);
 
