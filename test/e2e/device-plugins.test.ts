@@ -116,4 +116,20 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     const allocatable = await h.allocatableDevices();
     assert.deepEqual(allocatable.map((d) => ({ resource: d.resource_name, devices: [...d.device_ids].sort() })), [{ resource: RESOURCE, devices: ['fpga0', 'fpga1'] }]);
   });
+
+  await t.test('a device reported unhealthy leaves allocatable but stays in capacity, and comes back when healthy', async () => {
+    await h.setDeviceHealth(secondDevice, false);
+    await nodeShows({ capacity: '2', allocatable: '1' });
+    assert.deepEqual((await h.allocatableDevices()).flatMap((d) => d.device_ids), [firstDevice]);
+    const holder = await h.waitForPod('fpga-b', 'Running', (p) => p?.status?.phase === 'Running');
+    assert.equal(holder?.status?.containerStatuses?.[0]?.restartCount, 0, 'the pod holding it keeps running, as with the kubelet');
+    await h.setDeviceHealth(secondDevice, true);
+    await nodeShows({ capacity: '2', allocatable: '2' });
+  });
+
+  await t.test('a plugin that stops takes its devices out of allocatable, not yet out of capacity', async () => {
+    await h.stopPlugin();
+    await nodeShows({ capacity: '2', allocatable: '0' });
+    await h.waitForHealthyDevices(0);
+  });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { V1Pod } from '@kubernetes/client-node';
+import { sendControlCommand } from '../../src/device/control-socket.ts';
 import { deviceNamePrefix, resourceEnvName } from '../../src/device/fake-devices.ts';
 import { callUnary, podResourcesServices, unixTarget, type PodResources, type PodResourcesContainerDevices } from '../../src/device/protocol.ts';
 import { waitFor } from '../../src/world/wait.ts';
@@ -34,6 +35,10 @@ export interface DeviceHarness extends AgentHarness {
   devDir: string;
   /** The plugin's stdout+stderr, for diagnosis. */
   pluginLogTail(lines?: number): string;
+  /** Tells the plugin (through its --control socket) to report a device healthy or not. */
+  setDeviceHealth(deviceId: string, healthy: boolean): Promise<void>;
+  /** Stops the plugin (SIGTERM) and resolves once it has exited. */
+  stopPlugin(): Promise<void>;
   /** Node status capacity and allocatable of the resource, as the API server has them. */
   nodeResource(): Promise<{ capacity?: string; allocatable?: string }>;
   /** PodResources v1 List on <root-dir>/pod-resources/kubelet.sock. */
@@ -59,16 +64,18 @@ export async function startDeviceHarness(t: CleanupScope, opts: DeviceHarnessOpt
   const grpcClients: grpc.Client[] = [];
 
   // Registered before anything starts, so a failure half-way still cleans up.
+  const stopPlugin = async () => {
+    const p = plugin;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = once(p, 'exit');
+    p.kill('SIGTERM');
+    const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
   t.after(async () => {
     for (const c of grpcClients) c.close();
-    const p = plugin;
-    if (p && p.exitCode === null && p.signalCode === null) {
-      const exited = once(p, 'exit');
-      p.kill('SIGTERM');
-      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopPlugin();
     process.off('exit', killPluginOnExit);
     rmSync(devDir, { recursive: true, force: true });
   });
@@ -87,12 +94,13 @@ export async function startDeviceHarness(t: CleanupScope, opts: DeviceHarnessOpt
     }
   };
 
+  const controlSocket = join(devDir, 'control.sock');
   // The sample plugin, as a user would run it beside the agent.
   const log = createWriteStream(pluginLogPath, { flags: 'a' });
   const child = spawn(process.execPath, [
     agentBin, 'device-plugin', 'sample',
     '--resource', resource, '--count', String(count),
-    '--device-plugin-dir', pluginDir, '--dev-dir', devDir,
+    '--device-plugin-dir', pluginDir, '--dev-dir', devDir, '--control', controlSocket,
   ], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   plugin = child;
   let out = '';
@@ -142,6 +150,11 @@ export async function startDeviceHarness(t: CleanupScope, opts: DeviceHarnessOpt
     pluginDir,
     devDir,
     pluginLogTail,
+    async setDeviceHealth(deviceId: string, healthy: boolean) {
+      const answer = await sendControlCommand(controlSocket, `${healthy ? 'healthy' : 'unhealthy'} ${deviceId}`);
+      if (answer !== 'ok') throw new Error(`plugin control answered: ${answer}`);
+    },
+    stopPlugin,
     async nodeResource() {
       const node = await h.core.readNode({ name: h.nodeName });
       return {
