@@ -115,6 +115,24 @@ test('agent network mode on containerd through the delegate plugin', { timeout: 
     await awaitNothingLeft(h, 'the kept pod\'s network to be torn down by the restarted agent');
   });
 
+  await t.test('a DEL the runtime makes while the agent is down is finished when the agent comes back', async () => {
+    await h.createPod(webPod('orphan', image));
+    const pod = (await h.waitForPod('orphan', 'Running and Ready', isRunningAndReady))!;
+    const ip = pod.status!.podIP!;
+    await h.killAgent();
+    await h.deletePod('orphan');
+    // The runtime tears the sandbox down on its own (as `crictl rmp -f` would): the delegate
+    // cannot reach the agent, answers DEL with success and leaves a note for the agent.
+    for (const sandbox of await h.sandboxesOf(pod.metadata!.uid!)) {
+      await h.cri.stopPodSandbox({ podSandboxId: sandbox.id });
+      await h.cri.removePodSandbox({ podSandboxId: sandbox.id });
+    }
+    assert.ok(h.allocatedIps().includes(ip), 'the lease stays while the agent is away');
+    await h.startAgent();
+    await h.waitForPodGone('orphan');
+    await awaitNothingLeft(h, 'the restarted agent to finish the DEL it missed');
+  });
+
   await t.test('50 pods created and deleted leave no IP, no netns and no cached result behind', { timeout: 300_000 }, async () => {
     const names = Array.from({ length: 50 }, (_, i) => `churn-${i}`);
     await Promise.all(names.map((n) => h.createPod(webPod(n, image))));
@@ -122,6 +140,9 @@ test('agent network mode on containerd through the delegate plugin', { timeout: 
     const ips = new Set(running.map((p) => p!.status!.podIP));
     assert.equal(ips.size, 50, 'every pod has its own IP');
     assert.equal(h.allocatedIps().length, 50, 'host-local leased exactly 50 IPs');
+    // What the final check expects to vanish is really there now.
+    assert.equal(h.worldNetns().length, 50, 'containerd holds a netns per sandbox');
+    assert.equal(h.cachedResults().length, 50, 'the agent cached a result per sandbox');
 
     await Promise.all(names.map((n) => h.deletePod(n)));
     await Promise.all(names.map((n) => h.waitForPodGone(n, 180_000)));
