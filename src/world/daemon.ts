@@ -18,7 +18,9 @@ export interface Daemon {
 
 export function startDaemon(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): Daemon {
   const fd = openSync(logFile, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', fd, fd], env });
+  // Its own process group: a terminal's Ctrl-C reaches only the owner, which then removes its
+  // pods through the runtime before it stops the daemons (world.stop()).
+  const child = spawn(command, args, { stdio: ['ignore', fd, fd], env, detached: true });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const pid = child.pid;
