@@ -56,6 +56,10 @@ test('a restarted agent adopts running pods and cleans up pods deleted while it 
   });
 
   await t.test('the surviving pod keeps its containers: same IDs, no restart, one sandbox', async () => {
+    // A pod created after the restart runs only once the agent is working through its pods, so
+    // by then the survivor has had its first sync under the new agent.
+    await h.createPod(busyboxPod('after-restart', busybox));
+    await h.waitForPod('after-restart', 'Running and Ready', isRunningAndReady);
     const pod = (await h.waitForPod('survivor', 'Running and Ready', isRunningAndReady))!;
     const status = pod.status!.containerStatuses![0]!;
     const old = before.get('survivor')!.status!.containerStatuses![0]!;
