@@ -14,8 +14,8 @@ import { startDeviceHarness, type DeviceHarness } from '../helpers/device-harnes
 
 const RESOURCE = 'example.com/fpga';
 // Until sync-pod admission lets the device manager decide device resources (found-bugs.md,
-// e2e-device 12:16 and 12:27), a restart can reject the running pod, and the steps after it fail.
-const awaitingAgentFix = 'found-bugs.md e2e-device 12:16/12:27: the fit check judges device resources on a stale Node';
+// e2e-device 12:16 and 12:22), a restart can reject the running pod, and the steps after it fail.
+const awaitingAgentFix = 'found-bugs.md e2e-device 12:16/12:22: the fit check judges device resources on a stale Node';
 
 /** The device IDs PodResources reports for one pod's container. */
 async function devicesHeld(h: DeviceHarness, pod: string, container = 'app'): Promise<string[] | undefined> {
