@@ -185,6 +185,8 @@ export function webPod(name: string, image: string, port: { containerPort: numbe
         image,
         command: ['sh', '-c', `mkdir -p /www && echo ${name} > /www/index.html && exec httpd -f -p ${port.containerPort} -h /www`],
         ports: [{ ...port, protocol: 'TCP' }],
+        // Resolved before CreateContainer: shows the IP was known by then.
+        env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
       }],
     },
   };
@@ -215,6 +217,8 @@ export async function assertTwoPodsReachEachOther(h: NetHarness, names: [string,
     const ip = pod.status!.podIP!;
     assert.ok(ipInSubnet(ip, h.subnet), `${pod.metadata!.name}'s IP ${ip} lies in ${h.subnet}`);
     assert.deepEqual(pod.status!.podIPs?.map((x) => x.ip), [ip], 'podIPs lists the one IPv4 address');
+    const env = await h.execIn(pod, ['sh', '-c', 'echo $POD_IP']);
+    assert.equal(env.stdout.trim(), ip, 'the container was created knowing its pod IP (env from status.podIP)');
   }
   await fetchFromPod(h, a, `http://${ipB}:8080/index.html`, names[1]);
   await fetchFromPod(h, b, `http://${ipA}:8080/index.html`, names[0]);
