@@ -81,6 +81,10 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     assert.deepEqual(seen.writable, [secondDevice]);
     assert.equal(seen.env, secondDevice);
     assert.deepEqual(await devicesHeld(h, 'fpga-a'), [firstDevice], 'the restarted agent still reports the first allocation');
+    // By now the restarted agent has synced fpga-a again: re-admitted, not rejected and killed.
+    const first = await h.core.readNamespacedPod({ name: 'fpga-a', namespace: 'default' });
+    assert.equal(first.status?.phase, 'Running', `fpga-a after the restart: ${first.status?.reason} ${first.status?.message}`);
+    assert.equal(containerId(first), firstContainer);
   });
 
   await t.test('with every device taken the next pod is rejected with UnexpectedAdmissionError and leaves nothing behind', { todo: awaitingAgentFix }, async () => {
