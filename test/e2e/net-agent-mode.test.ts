@@ -77,7 +77,7 @@ test('agent network mode on containerd through the delegate plugin', { timeout: 
   });
 
   await t.test(`a pod with hostPort ${HOST_PORT} answers on 127.0.0.1:${HOST_PORT}, and the port is released when it is deleted`, async () => {
-    assert.deepEqual(await natRulesFor(HOST_PORT), [], `no DNAT rule for ${HOST_PORT} before the pod`);
+    assert.deepEqual(await natRulesFor(HOST_PORT), [], `no DNAT rule for ${HOST_PORT} before the pod (one left by an earlier, killed run?)`);
     await h.createPod(webPod('hostport', image, { containerPort: 8080, hostPort: HOST_PORT }));
     await h.waitForPod('hostport', 'Running and Ready', isRunningAndReady);
     let last: { body?: string; code?: string } = {};
