@@ -132,6 +132,18 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     await nodeShows({ capacity: '2', allocatable: '2' });
   });
 
+  await t.test('once both holders are deleted, a pod asking for two devices gets both', { todo: awaitingAgentFix }, async () => {
+    await Promise.all(['fpga-b', 'fpga-d'].map((name) => h.core.deleteNamespacedPod({ name, namespace: 'default' })));
+    await Promise.all(['fpga-b', 'fpga-d'].map((name) => h.waitForPodGone(name)));
+    await h.createPod(h.devicePod('fpga-pair', 2));
+    await h.waitForPod('fpga-pair', 'Running and Ready', isRunningAndReady);
+    const seen = await h.seenByPod('fpga-pair');
+    assert.deepEqual(seen.deviceNodes, ['fpga0', 'fpga1']);
+    assert.deepEqual(seen.writable, ['fpga0', 'fpga1']);
+    assert.deepEqual(seen.env.split(',').sort(), ['fpga0', 'fpga1']);
+    assert.deepEqual(await devicesHeld(h, 'fpga-pair'), ['fpga0', 'fpga1']);
+  });
+
   await t.test('a plugin that stops takes its devices out of allocatable, not yet out of capacity', { todo: awaitingAgentFix }, async () => {
     await h.stopPlugin();
     await nodeShows({ capacity: '2', allocatable: '0' });
