@@ -74,6 +74,7 @@ test('agent network mode on containerd through the delegate plugin', { timeout: 
     }
     await Promise.all(pods.map((p) => h.deletePod(p.metadata!.name!)));
     await Promise.all(pods.map((p) => h.waitForPodGone(p.metadata!.name!)));
+    await awaitNothingLeft(h, 'the two pods\' networks to be torn down');
   });
 
   await t.test(`a pod with hostPort ${HOST_PORT} answers on 127.0.0.1:${HOST_PORT}, and the port is released when it is deleted`, async () => {
@@ -90,6 +91,7 @@ test('agent network mode on containerd through the delegate plugin', { timeout: 
     await waitFor(async () => (await natRulesFor(HOST_PORT)).length === 0, { timeoutMs: 30_000, intervalMs: 250, what: `the DNAT rules for ${HOST_PORT} to go` });
     assert.equal((await getLocal(HOST_PORT)).code, 'ECONNREFUSED', 'nothing answers on the port any more');
     assert.ok(await canListen(HOST_PORT), 'a new listener can bind the port');
+    await awaitNothingLeft(h, 'the hostPort pod\'s network to be torn down');
   });
 
   await t.test('an agent SIGKILLed between ADD and DEL still tears pods down cleanly', async () => {
