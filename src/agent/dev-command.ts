@@ -8,8 +8,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startApiServer } from '../apiserver/index.ts';
-import { createHttpClient } from './api/http-client.ts';
-import { parseKubeconfig } from './api/kubeconfig.ts';
 import { ConfigError } from './config/config-error.ts';
 import { resolveAgentConfig, type AgentFlags } from './config/resolve-config.ts';
 import { applyManifests, readManifests } from './dev/apply-manifests.ts';
@@ -98,15 +96,14 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
       healthzPort: '0',
       ...(cni ? { cniConfDir: cni.confDir, cniBinDir: cni.binDir } : {}),
     });
-    const connection = parseKubeconfig(apiServer.kubeconfigYaml);
-    const agent = await startAgent(config, { logger, connection });
+    const kubeConfig = apiServer.kubeConfig();
+    const agent = await startAgent(config, { logger, kubeConfig });
     stops.push(async () => {
       await agent.stop();
       // Nothing may outlive dev: every pod goes, through the runtime.
       await agent.removeAllPods();
     });
 
-    const http = createHttpClient(connection);
     const objects = [...readManifests(join(manifestsDir, 'runtimeclasses.yaml')), ...(flags.examples ? readManifests(join(manifestsDir, 'examples')) : [])];
     if (busyboxImage) {
       // The test world has no public registry: point busybox at its loopback registry.
@@ -115,7 +112,7 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
         for (const c of spec?.containers ?? []) if (c.image?.startsWith('busybox')) c.image = busyboxImage;
       }
     }
-    const created = await applyManifests(http, objects);
+    const created = await applyManifests(kubeConfig, objects);
     logger.info({ created }, 'applied manifests');
 
     process.stdout.write([

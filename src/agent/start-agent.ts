@@ -3,7 +3,7 @@
 //   → pod workers (syncPerKey) → syncPod → runtime manager → status manager → API server
 // Alongside: the node controller (Node, Lease, node status), healthz and the node API server.
 import { mkdirSync } from 'node:fs';
-import type { V1Node } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Subject, filter, interval, map, merge, mergeMap, type Observable, type Subscription, from, EMPTY } from 'rxjs';
 import type { SandboxNetwork } from '../cni/sandbox-network.ts';
@@ -11,7 +11,7 @@ import type { PodRuntime, SyncContext } from '../cri/runtime-manager/pod-runtime
 import type { ContainerDevices } from '../device/container-devices.ts';
 import { generatePodStatus } from './pod-status/generate-pod-status.ts';
 import { createKubeApi, type KubeApi } from './api/kube-api.ts';
-import { loadKubeconfigFile, type ApiConnection } from './api/kubeconfig.ts';
+import { loadKubeconfigFile } from './api/kubeconfig.ts';
 import type { AgentConfig } from './config/agent-config.ts';
 import { createEventRecorder, discardEvents } from './events/event-recorder.ts';
 import { firstNonLoopbackIPv4 } from './node/machine-facts.ts';
@@ -39,7 +39,7 @@ export interface AgentDeps {
   runtime?: PodRuntime;
   /** Default: per config.networkMode (runtime: the runtime's own CNI; agent: the CNI network manager). */
   /** The API server; defaults to config.kubeconfig (none: standalone, static pods only). */
-  connection?: ApiConnection;
+  kubeConfig?: KubeConfig;
   network?: SandboxNetwork;
   /** Default: the device plugin manager on config.devicePluginDir. */
   devices?: ContainerDevices;
@@ -87,8 +87,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     stoppers.push(started.stop);
   }
   const runtime = deps.runtime ?? createPodRuntime(config, network, devices, logger);
-  const connection = deps.connection ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
-  const api: KubeApi | undefined = connection ? createKubeApi(connection) : undefined;
+  const kubeConfig = deps.kubeConfig ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
+  const api: KubeApi | undefined = kubeConfig ? createKubeApi(kubeConfig) : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
   const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);

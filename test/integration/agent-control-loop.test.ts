@@ -6,13 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CoreV1Event, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
-import { createHttpClient, type HttpClient } from '../../src/agent/api/http-client.ts';
-import { parseKubeconfig } from '../../src/agent/api/kubeconfig.ts';
 import { FakePodRuntime } from '../helpers/fake-pod-runtime.ts';
 
 const silent = pino({ level: 'silent' });
@@ -21,7 +19,8 @@ let dir: string;
 let apiServer: RunningApiServer;
 let agent: RunningAgent;
 let runtime: FakePodRuntime;
-let kube: HttpClient;
+let kube: CoreV1Api;
+let coordination: CoordinationV1Api;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -43,9 +42,9 @@ const podSpec = (name: string, over: Partial<V1Pod['spec']> = {}): V1Pod => ({
   spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }], ...over },
 });
 
-const readPod = (name: string) => kube.call<V1Pod>('GET', `/api/v1/namespaces/default/pods/${name}`);
-const createPod = (pod: V1Pod) => kube.call<V1Pod>('POST', '/api/v1/namespaces/default/pods', pod);
-const readLease = () => kube.call<V1Lease>('GET', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`);
+const readPod = (name: string) => kube.readNamespacedPod({ namespace: 'default', name });
+const createPod = (pod: V1Pod) => kube.createNamespacedPod({ namespace: 'default', body: pod });
+const readLease = () => coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: nodeName });
 const isRunningAndReady = (p: V1Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 before(async () => {
@@ -66,9 +65,10 @@ before(async () => {
   };
   const { mkdirSync } = await import('node:fs');
   mkdirSync(config.podManifestPath!, { recursive: true });
-  const connection = parseKubeconfig(apiServer.kubeconfigYaml);
-  agent = await startAgent(config, { logger: silent, runtime, connection });
-  kube = createHttpClient(connection);
+  const kubeConfig = apiServer.kubeConfig();
+  agent = await startAgent(config, { logger: silent, runtime, kubeConfig });
+  kube = kubeConfig.makeApiClient(CoreV1Api);
+  coordination = kubeConfig.makeApiClient(CoordinationV1Api);
 });
 
 after(async () => {
@@ -79,7 +79,7 @@ after(async () => {
 
 test('the node registers with labels, capacity and Ready', async () => {
   const node = await waitFor('a Ready node', async () => {
-    const n = await kube.call<V1Node>('GET', `/api/v1/nodes/${nodeName}`);
+    const n = await kube.readNode({ name: nodeName });
     return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
   });
   assert.equal(node.metadata?.labels?.['kubernetes.io/hostname'], nodeName);
@@ -112,7 +112,7 @@ test('a pod runs with an IP and Ready, then deletion removes it', async () => {
   assert.equal(running.status?.containerStatuses?.[0].ready, true);
   assert.ok(running.status?.containerStatuses?.[0].state?.running);
 
-  await kube.call('DELETE', '/api/v1/namespaces/default/pods/web');
+  await kube.deleteNamespacedPod({ namespace: 'default', name: 'web' });
   await waitFor('web gone from the API', async () => {
     try {
       await readPod('web');
@@ -166,7 +166,7 @@ test('a failing sandbox is retried with backoff and reported as FailedCreatePodS
   assert.ok(syncs.length >= 3);
   assert.ok(syncs[1].atMs - syncs[0].atMs >= 150, 'the retry waited for its backoff');
   const events = await waitFor('the FailedCreatePodSandBox event', async () => {
-    const list = await kube.call<{ items: CoreV1Event[] }>('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dflaky');
+    const list = await kube.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=flaky' });
     const e = list.items.find((x) => x.reason === 'FailedCreatePodSandBox');
     return e && list.items;
   });
@@ -187,7 +187,7 @@ test('healthz and the node API answer', async () => {
 });
 
 test('a runtime that goes down makes the node NotReady, and Ready again when it is back', async () => {
-  const readyCondition = async () => (await kube.call<V1Node>('GET', `/api/v1/nodes/${nodeName}`)).status?.conditions?.find((c) => c.type === 'Ready');
+  const readyCondition = async () => (await kube.readNode({ name: nodeName })).status?.conditions?.find((c) => c.type === 'Ready');
   runtime.healthy = false;
   try {
     const notReady = await waitFor('Ready=False', async () => {

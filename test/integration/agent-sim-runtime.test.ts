@@ -7,12 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { startSimRuntime, type SimRuntime } from '../../src/cri/sim/index.ts';
-import { createHttpClient, type HttpClient } from '../../src/agent/api/http-client.ts';
-import { parseKubeconfig, type ApiConnection } from '../../src/agent/api/kubeconfig.ts';
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
 
@@ -22,8 +20,8 @@ let dir: string;
 let apiServer: RunningApiServer;
 let sim: SimRuntime;
 let agent: RunningAgent | undefined;
-let kube: HttpClient;
-let connection: ApiConnection;
+let kube: CoreV1Api;
+let kubeConfig: KubeConfig;
 let config: AgentConfig;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
@@ -45,8 +43,8 @@ const podSpec = (name: string): V1Pod => ({
   metadata: { name, namespace: 'default' },
   spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
 });
-const readPod = (name: string) => kube.call<V1Pod>('GET', `/api/v1/namespaces/default/pods/${name}`);
-const createPod = (pod: V1Pod) => kube.call<V1Pod>('POST', '/api/v1/namespaces/default/pods', pod);
+const readPod = (name: string) => kube.readNamespacedPod({ namespace: 'default', name });
+const createPod = (pod: V1Pod) => kube.createNamespacedPod({ namespace: 'default', body: pod });
 const isRunningAndReady = (p: V1Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 const waitRunning = (name: string, timeoutMs?: number) => waitFor(`${name} Running and Ready`, async () => {
   const p = await readPod(name);
@@ -66,8 +64,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'agent-sim-'));
   apiServer = await startApiServer({ port: 0, logger: silent, binder: false });
   sim = await startSimRuntime({ socketPath: join(dir, 'sim.sock'), images: ['busybox:1.36'] });
-  connection = parseKubeconfig(apiServer.kubeconfigYaml);
-  kube = createHttpClient(connection);
+  kubeConfig = apiServer.kubeConfig();
+  kube = kubeConfig.makeApiClient(CoreV1Api);
   config = {
     ...defaultConfig,
     nodeName,
@@ -82,7 +80,7 @@ before(async () => {
     intervals: { ...defaultConfig.intervals, leaseRenewMs: 500, nodeStatusUpdateMs: 500, plegRelistMs: 200, staticPodRescanMs: 500, syncErrorBackoffMs: 200 },
   };
   mkdirSync(config.podManifestPath!, { recursive: true });
-  agent = await startAgent(config, { logger: silent, connection });
+  agent = await startAgent(config, { logger: silent, kubeConfig });
 });
 
 after(async () => {
@@ -98,7 +96,7 @@ after(async () => {
 
 test('the node is Ready and names the simulated runtime', async () => {
   const node = await waitFor('a Ready node', async () => {
-    const n = await kube.call<V1Node>('GET', `/api/v1/nodes/${nodeName}`);
+    const n = await kube.readNode({ name: nodeName });
     return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
   });
   assert.match(node.status!.nodeInfo!.containerRuntimeVersion!, /^\S+:\/\/\S+$/);
@@ -112,7 +110,7 @@ test('a pod runs over CRI, serves its logs, and deletion leaves no sandbox', asy
   const logs = await fetch(`http://127.0.0.1:${agent!.port}/containerLogs/default/web/app`);
   assert.equal(logs.status, 200);
 
-  await kube.call('DELETE', '/api/v1/namespaces/default/pods/web');
+  await kube.deleteNamespacedPod({ namespace: 'default', name: 'web' });
   await waitFor('web gone from the API', () => gone('web'));
   assert.deepEqual(await sandboxesOf('web'), []);
 });
@@ -144,7 +142,7 @@ test('a failing RunPodSandbox is retried with backoff and reported as FailedCrea
   });
   assert.equal(pending.status?.phase, 'Pending');
   await waitRunning('flaky');
-  const list = await kube.call<{ items: CoreV1Event[] }>('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dflaky');
+  const list = await kube.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=flaky' });
   const failed = list.items.find((e) => e.reason === 'FailedCreatePodSandBox');
   assert.ok(failed, `events: ${list.items.map((e) => e.reason).join(', ')}`);
   assert.equal(failed.type, 'Warning');
@@ -162,9 +160,9 @@ test('a restarted agent adopts running pods and removes pods deleted while it wa
   await agent!.stop();
   agent = undefined;
   // Deleted with grace 0 while no agent watches: nobody stops its containers.
-  await kube.call('DELETE', '/api/v1/namespaces/default/pods/goner?gracePeriodSeconds=0', { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+  await kube.deleteNamespacedPod({ namespace: 'default', name: 'goner', gracePeriodSeconds: 0 });
 
-  agent = await startAgent(config, { logger: silent, connection });
+  agent = await startAgent(config, { logger: silent, kubeConfig });
   await agent.ready;
   assert.deepEqual(await sandboxesOf('goner'), [], 'the orphan was removed');
   const keeper = await waitRunning('keeper');

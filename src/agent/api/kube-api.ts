@@ -1,11 +1,10 @@
 // The agent's narrow view of the API server: only the calls a kubelet makes. Everything else
 // in src/agent/ depends on this interface, so standalone mode and tests can go without one.
-// (Types come from @kubernetes/client-node; its runtime does not load on Node 20, see kubeconfig.ts.)
-import type {
-  CoreV1Event, V1ConfigMap, V1Lease, V1Node, V1Pod, V1PodList, V1RuntimeClass, V1Secret,
+// Implemented on @kubernetes/client-node, so every kubeconfig auth a cluster uses works.
+import {
+  ApiException, CoordinationV1Api, CoreV1Api, NodeV1Api, PatchStrategy, Watch, setHeaderOptions,
+  type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1Lease, type V1Node, type V1Pod, type V1PodList, type V1Secret,
 } from '@kubernetes/client-node';
-import { ApiError, createHttpClient } from './http-client.ts';
-import type { ApiConnection } from './kubeconfig.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -31,9 +30,14 @@ export interface KubeApi {
   patchEvent(namespace: string, name: string, patch: object): Promise<CoreV1Event>;
 }
 
-/** HTTP status of a failed API call, if it was one. */
+/**
+ * HTTP status of a failed API call, if it was one: client-node's ApiException carries it as
+ * `code`; a watch refused before streaming (non-200) throws an Error with `statusCode`.
+ */
 export function statusOf(err: unknown): number | undefined {
-  return err instanceof ApiError ? err.code : undefined;
+  if (err instanceof ApiException) return err.code;
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
 }
 
 async function orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {
@@ -45,31 +49,44 @@ async function orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-const mergePatch = 'application/merge-patch+json';
-const strategicMergePatch = 'application/strategic-merge-patch+json';
-const q = encodeURIComponent;
+// client-node sends JSON Patch by default; the agent's patches are merge patches.
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const strategicMergePatch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
-export function createKubeApi(conn: ApiConnection): KubeApi {
-  const http = createHttpClient(conn);
-  const pod = (ns: string, name: string) => `/api/v1/namespaces/${q(ns)}/pods/${q(name)}`;
+/** client-node's Watch aborts after 30 s without bytes; that is a quiet stream, not a failure. */
+function isInactivityTimeout(err: unknown): boolean {
+  return (err as { name?: string } | undefined)?.name === 'TimeoutError';
+}
+
+export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+  const nodeApi = kubeConfig.makeApiClient(NodeV1Api);
+  const watcher = new Watch(kubeConfig);
   return {
-    getNode: (name) => orUndefinedOn404(http.call('GET', `/api/v1/nodes/${q(name)}`)),
-    createNode: (body) => http.call('POST', '/api/v1/nodes', body),
-    patchNodeStatus: (name, status) => http.call('PATCH', `/api/v1/nodes/${q(name)}/status`, { status }, strategicMergePatch),
-    getLease: (ns, name) => orUndefinedOn404(http.call('GET', `/apis/coordination.k8s.io/v1/namespaces/${q(ns)}/leases/${q(name)}`)),
-    createLease: (body) => http.call('POST', `/apis/coordination.k8s.io/v1/namespaces/${q(body.metadata!.namespace!)}/leases`, body),
-    replaceLease: (body) => http.call('PUT', `/apis/coordination.k8s.io/v1/namespaces/${q(body.metadata!.namespace!)}/leases/${q(body.metadata!.name!)}`, body),
-    listPods: (fieldSelector) => http.call('GET', `/api/v1/pods?fieldSelector=${q(fieldSelector)}`),
-    watchPods(fieldSelector, resourceVersion, onEvent, done) {
-      const query = `watch=true&allowWatchBookmarks=true&fieldSelector=${q(fieldSelector)}${resourceVersion ? `&resourceVersion=${q(resourceVersion)}` : ''}`;
-      return http.stream(`/api/v1/pods?${query}`, (e) => onEvent(e.type, e.object), done);
+    getNode: (name) => orUndefinedOn404(core.readNode({ name })),
+    createNode: (body) => core.createNode({ body }),
+    patchNodeStatus: (name, status) => core.patchNodeStatus({ name, body: { status } }, strategicMergePatch),
+    getLease: (namespace, name) => orUndefinedOn404(coordination.readNamespacedLease({ namespace, name })),
+    createLease: (body) => coordination.createNamespacedLease({ namespace: body.metadata!.namespace!, body }),
+    replaceLease: (body) => coordination.replaceNamespacedLease({ namespace: body.metadata!.namespace!, name: body.metadata!.name!, body }),
+    listPods: (fieldSelector) => core.listPodForAllNamespaces({ fieldSelector }),
+    async watchPods(fieldSelector, resourceVersion, onEvent, done) {
+      const controller = await watcher.watch(
+        '/api/v1/pods',
+        { fieldSelector, allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
+        (type: string, obj: unknown) => onEvent(type as WatchEventType, obj),
+        (err: unknown) => done(err && !isInactivityTimeout(err) ? err : undefined),
+      );
+      return () => controller.abort();
     },
-    getPod: (ns, name) => orUndefinedOn404(http.call('GET', pod(ns, name))),
-    createPod: (body) => http.call('POST', `/api/v1/namespaces/${q(body.metadata!.namespace ?? 'default')}/pods`, body),
-    async deletePod(ns, name, uid, gracePeriodSeconds) {
+    getPod: (namespace, name) => orUndefinedOn404(core.readNamespacedPod({ namespace, name })),
+    createPod: (body) => core.createNamespacedPod({ namespace: body.metadata!.namespace ?? 'default', body }),
+    async deletePod(namespace, name, uid, gracePeriodSeconds) {
       try {
-        await http.call('DELETE', `${pod(ns, name)}?gracePeriodSeconds=${gracePeriodSeconds}`, {
-          apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds, ...(uid ? { preconditions: { uid } } : {}),
+        await core.deleteNamespacedPod({
+          namespace, name, gracePeriodSeconds,
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds, ...(uid ? { preconditions: { uid } } : {}) },
         });
       } catch (err) {
         // 404: already gone; 409: a newer pod of the same name exists, which is not ours to delete.
@@ -77,14 +94,13 @@ export function createKubeApi(conn: ApiConnection): KubeApi {
         throw err;
       }
     },
-    patchPodStatus: (ns, name, patch) => http.call('PATCH', `${pod(ns, name)}/status`, patch, mergePatch),
-    getSecret: (ns, name) => orUndefinedOn404(http.call('GET', `/api/v1/namespaces/${q(ns)}/secrets/${q(name)}`)),
-    getConfigMap: (ns, name) => orUndefinedOn404(http.call('GET', `/api/v1/namespaces/${q(ns)}/configmaps/${q(name)}`)),
+    patchPodStatus: (namespace, name, patch) => core.patchNamespacedPodStatus({ namespace, name, body: patch }, mergePatch),
+    getSecret: (namespace, name) => orUndefinedOn404(core.readNamespacedSecret({ namespace, name })),
+    getConfigMap: (namespace, name) => orUndefinedOn404(core.readNamespacedConfigMap({ namespace, name })),
     async getRuntimeClassHandler(name) {
-      const rc = await orUndefinedOn404(http.call<V1RuntimeClass>('GET', `/apis/node.k8s.io/v1/runtimeclasses/${q(name)}`));
-      return rc?.handler;
+      return (await orUndefinedOn404(nodeApi.readRuntimeClass({ name })))?.handler;
     },
-    createEvent: (body) => http.call('POST', `/api/v1/namespaces/${q(body.metadata!.namespace ?? 'default')}/events`, body),
-    patchEvent: (ns, name, patch) => http.call('PATCH', `/api/v1/namespaces/${q(ns)}/events/${q(name)}`, patch, mergePatch),
+    createEvent: (body) => core.createNamespacedEvent({ namespace: body.metadata!.namespace ?? 'default', body }),
+    patchEvent: (namespace, name, patch) => core.patchNamespacedEvent({ namespace, name, body: patch }, mergePatch),
   };
 }

@@ -3,17 +3,23 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { HttpClient } from '../api/http-client.ts';
-import { ApiError } from '../api/http-client.ts';
+import { CoreV1Api, NodeV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { statusOf } from '../api/kube-api.ts';
 
 interface KubeObject { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; [k: string]: unknown }
 
-const collections: Record<string, (ns: string) => string> = {
-  Pod: (ns) => `/api/v1/namespaces/${ns}/pods`,
-  ConfigMap: (ns) => `/api/v1/namespaces/${ns}/configmaps`,
-  Secret: (ns) => `/api/v1/namespaces/${ns}/secrets`,
-  RuntimeClass: () => '/apis/node.k8s.io/v1/runtimeclasses',
-};
+type Create = (namespace: string, body: any) => Promise<unknown>;
+
+function creators(kubeConfig: KubeConfig): Record<string, Create> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const node = kubeConfig.makeApiClient(NodeV1Api);
+  return {
+    Pod: (namespace, body) => core.createNamespacedPod({ namespace, body }),
+    ConfigMap: (namespace, body) => core.createNamespacedConfigMap({ namespace, body }),
+    Secret: (namespace, body) => core.createNamespacedSecret({ namespace, body }),
+    RuntimeClass: (_namespace, body) => node.createRuntimeClass({ body }),
+  };
+}
 
 export function readManifests(path: string): KubeObject[] {
   const files = statSync(path).isDirectory()
@@ -23,16 +29,17 @@ export function readManifests(path: string): KubeObject[] {
 }
 
 /** Creates the objects; returns "Kind/name" of each one created. */
-export async function applyManifests(http: HttpClient, objects: KubeObject[]): Promise<string[]> {
+export async function applyManifests(kubeConfig: KubeConfig, objects: KubeObject[]): Promise<string[]> {
   const created: string[] = [];
+  const create = creators(kubeConfig);
   for (const obj of objects) {
-    const collection = obj.kind ? collections[obj.kind] : undefined;
-    if (!collection) throw new Error(`dev cannot apply kind ${obj.kind}`);
+    const createKind = obj.kind ? create[obj.kind] : undefined;
+    if (!createKind) throw new Error(`dev cannot apply kind ${obj.kind}`);
     try {
-      await http.call('POST', collection(obj.metadata?.namespace ?? 'default'), obj);
+      await createKind(obj.metadata?.namespace ?? 'default', obj);
       created.push(`${obj.kind}/${obj.metadata?.name}`);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      if (statusOf(err) !== 409) throw err;
     }
   }
   return created;
