@@ -1,29 +1,23 @@
 // The `mini-kubelet` command line: the agent itself plus its helper subcommands.
-// Each subcommand lives next to the code it drives and registers itself here.
+// Each subcommand lives next to the code it drives and registers itself here; the command
+// modules import what they run lazily, so `mini-kubelet` (the agent) loads no dev server code.
 import { Command, CommanderError } from 'commander';
+import { registerAgentCommand } from './agent/command.ts';
+import { registerDevCommand } from './agent/dev-command.ts';
+import { registerApiserverCommand } from './apiserver/command.ts';
+import { registerCniCommand } from './cni/command.ts';
+import { registerDevicePluginCommand } from './device/command.ts';
 
 const program = new Command('mini-kubelet')
   .description('A small Kubernetes node agent: pods from the API server to a CRI runtime.')
   .showHelpAfterError()
   .exitOverride();
 
-const registrations: Array<[string, string]> = [
-  ['./agent/command.ts', 'registerAgentCommand'],
-  ['./agent/dev-command.ts', 'registerDevCommand'],
-  ['./apiserver/command.ts', 'registerApiserverCommand'],
-  ['./cni/command.ts', 'registerCniCommand'],
-  ['./device/command.ts', 'registerDevicePluginCommand'],
-];
-for (const [path, name] of registrations) {
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(path.slice(2))) continue;
-    throw err;
-  }
-  (mod[name] as (p: Command) => void)(program);
-}
+registerAgentCommand(program);
+registerDevCommand(program);
+registerApiserverCommand(program);
+registerCniCommand(program);
+registerDevicePluginCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,13 +7,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { startApiServer } from '../apiserver/index.ts';
 import { ConfigError } from './config/config-error.ts';
 import { resolveAgentConfig, type AgentFlags } from './config/resolve-config.ts';
 import { applyManifests, readManifests } from './dev/apply-manifests.ts';
 import { createLogger } from './logger.ts';
 import { runUntilSignal } from './run-until-signal.ts';
-import { startAgent } from './start-agent.ts';
 import { parseInteger } from './config/value-parsers.ts';
 
 const manifestsDir = join(dirname(fileURLToPath(import.meta.url)), '../../manifests');
@@ -66,6 +64,9 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    // Loaded here, not at the top: the agent's own command shares this binary and needs none of it.
+    const { startApiServer } = await import('../apiserver/index.ts');
+    const { startAgent } = await import('./start-agent.ts');
     const kubeconfigOut = flags.kubeconfigOut ?? join(dir, 'kubeconfig');
     const apiServer = await startApiServer({ port, kubeconfigOut, logger });
     stops.push(() => apiServer.stop());

@@ -29,7 +29,8 @@ import { staticPodSource } from './sources/static-pod-source.ts';
 import { StatusManager } from './status/status-manager.ts';
 import { runPeriodically } from './util/periodic.ts';
 import { PodRegistry } from './workers/pod-registry.ts';
-import { createPodSyncer, type GeneratePodStatus, type PodSyncOutcome } from './workers/sync-pod.ts';
+import { createPodSyncer, isTerminal, type GeneratePodStatus, type PodSyncOutcome } from './workers/sync-pod.ts';
+import type { PodRecord } from './workers/pod-registry.ts';
 import { syncPerKey } from './workers/sync-per-key.ts';
 import { FailureBackoff } from './workers/failure-backoff.ts';
 
@@ -64,6 +65,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const logger = deps.logger.child({ node: config.nodeName });
   mkdirSync(config.rootDir, { recursive: true });
   const registry = new PodRegistry();
+  // The newest phase of a pod; reads the status manager once it exists (set below).
+  let latestPhase = (r: PodRecord): string | undefined => r.pod.status?.phase;
   let nodeController: NodeController | undefined;
   const stoppers: Array<() => Promise<void>> = [];
   let network = deps.network;
@@ -78,7 +81,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   let devices = deps.devices;
   let reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined;
   if (!devices) {
-    const activePods = () => registry.all().filter((r) => !r.removed).map((r) => ({
+    // PodResources reports the pods that hold or may hold devices: admitted and not yet finished.
+    const activePods = () => registry.all().filter((r) => !r.removed && r.admission?.admitted !== false && !isTerminal(latestPhase(r))).map((r) => ({
       uid: r.uid, name: r.pod.metadata!.name!, namespace: r.pod.metadata!.namespace ?? 'default', containers: (r.pod.spec?.containers ?? []).map((c) => c.name),
     }));
     const started = await startDevices(config, activePods, () => nodeController?.refresh(), logger);
@@ -105,9 +109,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     localNode = await computeLocalNode(nodeDeps);
   }, logger, false);
   if (api) nodeController = await startNodeController({ ...nodeDeps, api });
+  // Device plugins may have reported before the controller existed; post their resources now.
+  nodeController?.refresh();
   const currentNode = () => nodeController?.current() ?? localNode;
 
   const statusManager = new StatusManager(api, logger);
+  latestPhase = (r) => statusManager.latest(r.uid)?.phase ?? r.pod.status?.phase;
   const events = api ? createEventRecorder(api, config.nodeName, logger) : discardEvents;
   const syncContext: SyncContext = {
     nodeName: config.nodeName,

@@ -1,7 +1,6 @@
 // `mini-kubelet apiserver`: run the dev control plane until SIGINT/SIGTERM.
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { startApiServer } from './index.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -21,6 +20,7 @@ export function registerApiserverCommand(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: { port: number; bind: string; kubeconfigOut?: string; tls: boolean; binder: boolean; logLevel: string }) => {
       const logger = pino({ level: opts.logLevel });
+      const { startApiServer } = await import('./index.ts');
       const server = await startApiServer({ port: opts.port, bind: opts.bind, tls: opts.tls, binder: opts.binder, kubeconfigOut: opts.kubeconfigOut, logger });
       process.stdout.write(`${server.url}\n`);
       await new Promise<void>((resolve) => {

@@ -15,9 +15,17 @@ import { busyboxPod, ipInSubnet, isRunningAndReady, startAgentHarness, waitingRe
 const ms = (time: Date | string | undefined) => new Date(time ?? NaN).getTime();
 
 /** Container ids runc runs under one handler's state root. */
+/** Container IDs runc knows under one handler's root. `runc list` fails when a container of a
+ * parallel subtest vanishes while it reads the state dir, so a failed read is tried again. */
 function runcIds(runcRoot: string): string[] {
   if (!existsSync(join(runcRoot, 'k8s.io'))) return [];
-  return execFileSync('runc', ['--root', join(runcRoot, 'k8s.io'), 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return execFileSync('runc', ['--root', join(runcRoot, 'k8s.io'), 'list', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter(Boolean);
+    } catch (err) {
+      if (attempt === 5) throw err;
+    }
+  }
 }
 
 test('pods run on real containerd through the agent', { timeout: 300_000, concurrency: true }, async (t) => {

@@ -13,9 +13,6 @@ import { isRunningAndReady } from '../helpers/agent-harness.ts';
 import { startDeviceHarness, type DeviceHarness } from '../helpers/device-harness.ts';
 
 const RESOURCE = 'example.com/fpga';
-// Until sync-pod admission lets the device manager decide device resources (found-bugs.md,
-// e2e-device 12:16 and 12:22), a restart can reject the running pod, and the steps after it fail.
-const awaitingAgentFix = 'found-bugs.md e2e-device 12:16/12:22: the fit check judges device resources on a stale Node';
 
 /** The device IDs PodResources reports for one pod's container. */
 async function devicesHeld(h: DeviceHarness, pod: string, container = 'app'): Promise<string[] | undefined> {
@@ -62,7 +59,7 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     assert.deepEqual(await devicesHeld(h, 'fpga-a'), [firstDevice], 'PodResources reports the allocation');
   });
 
-  await t.test('after an agent crash and restart the allocation stands: the next pod gets the other device', { todo: awaitingAgentFix }, async () => {
+  await t.test('after an agent crash and restart the allocation stands: the next pod gets the other device', async () => {
     await h.killAgent();
     await h.startAgent();
     // The plugin notices the new kubelet.sock and registers again; until then nothing is allocatable.
@@ -87,7 +84,7 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     assert.equal(containerId(first), firstContainer);
   });
 
-  await t.test('with every device taken the next pod is rejected with UnexpectedAdmissionError and leaves nothing behind', { todo: awaitingAgentFix }, async () => {
+  await t.test('with every device taken the next pod is rejected with UnexpectedAdmissionError and leaves nothing behind', async () => {
     await h.createPod(h.devicePod('fpga-c'));
     const pod = (await h.waitForPod('fpga-c', 'phase Failed', (p) => p?.status?.phase === 'Failed'))!;
     assert.equal(pod.status?.reason, 'UnexpectedAdmissionError');
@@ -98,7 +95,7 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     assert.deepEqual(await h.nodeResource(), { capacity: '2', allocatable: '2' }, 'allocatable counts healthy devices, not free ones');
   });
 
-  await t.test('a deleted pod frees its device: a new pod gets it', { todo: awaitingAgentFix }, async () => {
+  await t.test('a deleted pod frees its device: a new pod gets it', async () => {
     await h.core.deleteNamespacedPod({ name: 'fpga-a', namespace: 'default' });
     await h.waitForPodGone('fpga-a');
     await h.createPod(h.devicePod('fpga-d'));
@@ -109,7 +106,7 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     assert.equal(seen.env, firstDevice);
   });
 
-  await t.test('PodResources List names each pod, namespace, container, resource and device', { todo: awaitingAgentFix }, async () => {
+  await t.test('PodResources List names each pod, namespace, container, resource and device', async () => {
     const list = await h.listPodResources();
     const holding = list
       .flatMap((p) => p.containers.flatMap((c) => c.devices.map((d) => ({ pod: p.name, namespace: p.namespace, container: c.name, resource: d.resource_name, devices: [...d.device_ids].sort() }))))
@@ -122,7 +119,7 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     assert.deepEqual(allocatable.map((d) => ({ resource: d.resource_name, devices: [...d.device_ids].sort() })), [{ resource: RESOURCE, devices: ['fpga0', 'fpga1'] }]);
   });
 
-  await t.test('a device reported unhealthy leaves allocatable but stays in capacity, and comes back when healthy', { todo: awaitingAgentFix }, async () => {
+  await t.test('a device reported unhealthy leaves allocatable but stays in capacity, and comes back when healthy', async () => {
     await h.setDeviceHealth(secondDevice, false);
     await nodeShows({ capacity: '2', allocatable: '1' });
     assert.deepEqual((await h.allocatableDevices()).flatMap((d) => d.device_ids), [firstDevice]);
@@ -132,7 +129,7 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     await nodeShows({ capacity: '2', allocatable: '2' });
   });
 
-  await t.test('once both holders are deleted, a pod asking for two devices gets both', { todo: awaitingAgentFix }, async () => {
+  await t.test('once both holders are deleted, a pod asking for two devices gets both', async () => {
     await Promise.all(['fpga-b', 'fpga-d'].map((name) => h.core.deleteNamespacedPod({ name, namespace: 'default' })));
     await Promise.all(['fpga-b', 'fpga-d'].map((name) => h.waitForPodGone(name)));
     await h.createPod(h.devicePod('fpga-pair', 2));
@@ -144,7 +141,7 @@ test('device plugins: capacity, allocation, rejection, restart, release and PodR
     assert.deepEqual(await devicesHeld(h, 'fpga-pair'), ['fpga0', 'fpga1']);
   });
 
-  await t.test('a plugin that stops takes its devices out of allocatable, not yet out of capacity', { todo: awaitingAgentFix }, async () => {
+  await t.test('a plugin that stops takes its devices out of allocatable, not yet out of capacity', async () => {
     await h.stopPlugin();
     await nodeShows({ capacity: '2', allocatable: '0' });
     await h.waitForHealthyDevices(0);

@@ -68,3 +68,13 @@ for (const c of cases) {
     if (c.message) assert.equal(result.message, c.message);
   });
 }
+
+test('admission: a device-plugin resource is left to the device manager, even on a Node that shows none yet', () => {
+  const wantsFpga = pod('p', [requests({ 'example.com/fpga': '1' })]);
+  const holder = pod('q', [requests({ 'example.com/fpga': '1' })]);
+  const byPlugin = (name: string) => name === 'example.com/fpga';
+  assert.deepEqual(admitPod(wantsFpga, node, [holder], byPlugin), { admitted: true });
+  // Other resources are still judged by the fit check.
+  const result = admitPod(pod('r', [requests({ 'example.com/fpga': '1', cpu: '2' })]), node, [], byPlugin);
+  assert.equal(result.admitted ? '' : result.reason, 'OutOfcpu');
+});

@@ -20,7 +20,12 @@ function rejected(reason: string, message: string): AdmitResult {
   return { admitted: false, reason, message };
 }
 
-export function admitPod(pod: V1Pod, node: V1Node, admittedPods: readonly V1Pod[]): AdmitResult {
+/**
+ * deviceManaged names the extended resources a device plugin serves: the device manager is
+ * their authority (it counts free healthy devices and rejects with UnexpectedAdmissionError),
+ * so the fit check leaves them out, as the kubelet's device admission runs before its fit check.
+ */
+export function admitPod(pod: V1Pod, node: V1Node, admittedPods: readonly V1Pod[], deviceManaged: (resource: string) => boolean = () => false): AdmitResult {
   const allocatable = allocatableOf(node);
 
   // Resources first, as the kubelet's fit check: pods count, then each requested resource.
@@ -36,7 +41,7 @@ export function admitPod(pod: V1Pod, node: V1Node, admittedPods: readonly V1Pod[
   const order = ['cpu', 'memory', 'ephemeral-storage', ...Object.keys(requested).filter((n) => !['cpu', 'memory', 'ephemeral-storage'].includes(n)).sort()];
   for (const name of order) {
     const want = requested[name];
-    if (!want) continue;
+    if (!want || deviceManaged(name)) continue;
     const capacity = allocatable[name] ?? 0;
     const inUse = used[name] ?? 0;
     if (inUse + want > capacity) {

@@ -45,7 +45,7 @@ export interface PodSyncOutcome {
   failed?: boolean;
 }
 
-function isTerminal(phase: string | undefined): boolean {
+export function isTerminal(phase: string | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
@@ -70,6 +70,15 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
   /** The pod as the next status computation must see it: with the newest status we computed. */
   const withLatestStatus = (r: PodRecord): V1Pod => ({ ...r.pod, status: statusManager.latest(r.uid) ?? r.pod.status });
 
+  /** Computes the pod's API status from what the runtime holds and hands it to the status manager. */
+  function publishStatus(r: PodRecord, pod: V1Pod, observed: RuntimePodStatus, result: SyncResult | undefined): V1PodStatus {
+    const sandbox = observed.sandboxes[0];
+    const podIPs = sandbox ? (sandbox.ips.length ? sandbox.ips : deps.network.ipsOf(sandbox.id) ?? []) : [];
+    const status = deps.generatePodStatus(pod, observed, result, { hostIP: deps.hostIP(), podIPs, now: new Date(), runtimeName: deps.runtimeName() });
+    statusManager.set(r.pod, status);
+    return status;
+  }
+
   async function remove(r: PodRecord): Promise<PodSyncOutcome> {
     const observed = await observe(r);
     if (hasAnything(observed)) {
@@ -88,10 +97,17 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
   }
 
   async function terminateDeleted(r: PodRecord): Promise<PodSyncOutcome> {
+    const grace = gracePeriodOf(r.pod);
     const observed = await observe(r);
     if (hasAnything(observed)) {
-      moveTo(r, 'Terminating', logger, { gracePeriodSeconds: gracePeriodOf(r.pod) });
-      record(r, await runtime.killPod(target(r), observed, gracePeriodOf(r.pod), true));
+      moveTo(r, 'Terminating', logger, { gracePeriodSeconds: grace });
+      record(r, await runtime.killPod(target(r), observed, grace, false));
+      // Kubelet order: publish how the containers ended (exit codes, termination messages)
+      // before the pod object goes away, so watchers and controllers see it; then remove.
+      const stopped = await observe(r);
+      publishStatus(r, withLatestStatus(r), stopped, undefined);
+      await statusManager.flush();
+      await runtime.killPod(target(r), stopped, grace, true);
     }
     await devices.release(r.uid);
     // The API server removes the object once the node says it is done (grace 0, same uid).
@@ -104,7 +120,8 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
     const others = registry.all()
       .filter((o) => o.uid !== r.uid && !o.removed && o.admission?.admitted && !isTerminal(statusManager.latest(o.uid)?.phase ?? o.pod.status?.phase))
       .map((o) => o.pod);
-    let result = admitPod(r.pod, deps.node(), others);
+    const deviceResources = devices.resources();
+    let result = admitPod(r.pod, deps.node(), others, (name) => name in deviceResources);
     // Mark before the await, so a pod admitted in parallel counts this one's requests.
     r.admission = result;
     if (result.admitted) {
@@ -156,10 +173,7 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
     const result = await runtime.syncPod(pod, observed, deps.syncContext);
     record(r, result);
     const after = await observe(r);
-    const sandbox = after.sandboxes[0];
-    const podIPs = sandbox ? (sandbox.ips.length ? sandbox.ips : deps.network.ipsOf(sandbox.id) ?? []) : [];
-    const status = deps.generatePodStatus(pod, after, result, { hostIP: deps.hostIP(), podIPs, now: new Date(), runtimeName: deps.runtimeName() });
-    statusManager.set(r.pod, status);
+    const status = publishStatus(r, pod, after, result);
     for (const f of result.failures) {
       logger.warn({ pod: podFullName(r.pod), uid, step: f.step, reason: f.reason, container: f.container, message: f.message }, 'sync step failed');
     }
