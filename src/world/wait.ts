@@ -10,11 +10,17 @@ export interface WaitOptions {
 }
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, opts: WaitOptions): Promise<void> {
+  await pollFor(async () => (await condition()) || undefined, opts);
+}
+
+/** Polls until the probe yields a value (not undefined or false) and returns it. */
+export async function pollFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
-      if (await condition()) return;
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
     } catch (err) {
       lastError = err;
     }

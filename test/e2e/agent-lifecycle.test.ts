@@ -55,6 +55,10 @@ test('pods end and static pods come and go through the agent', { timeout: 300_00
       // A container killed at the end of its 30 s grace would take 30 s; on SIGTERM it takes ~1 s.
       assert.ok(took < 20_000, `the pod was gone after ${Math.round(took)} ms`);
       assert.ok(seen.some((p) => p.metadata?.deletionTimestamp), 'the deletion was graceful (deletionTimestamp seen)');
+      // Before the pod left, watchers were told how its container ended, as the kubelet posts it.
+      const ended = seen.map((p) => p.status?.containerStatuses?.[0]?.state?.terminated).find((s) => s !== undefined);
+      assert.equal(ended?.exitCode, 0, 'the final status shows the container exited 0');
+      assert.match(ended?.message ?? '', /got SIGTERM/, 'with its termination message');
       await waitForNoSandbox(h, pod.metadata!.uid!);
     }),
 

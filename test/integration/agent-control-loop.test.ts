@@ -12,6 +12,7 @@ import { startApiServer, type RunningApiServer } from '../../src/apiserver/index
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
 import { FakePodRuntime } from '../helpers/fake-pod-runtime.ts';
+import { pollFor } from '../../src/world/wait.ts';
 
 const silent = pino({ level: 'silent' });
 const nodeName = 'fake-node';
@@ -22,20 +23,9 @@ let runtime: FakePodRuntime;
 let kube: CoreV1Api;
 let coordination: CoordinationV1Api;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The value the probe yields once it yields one (errors count as not yet). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> =>
+  pollFor(async () => (await probe()) || undefined, { what, timeoutMs, intervalMs: 50 });
 
 const podSpec = (name: string, over: Partial<V1Pod['spec']> = {}): V1Pod => ({
   metadata: { name, namespace: 'default' },

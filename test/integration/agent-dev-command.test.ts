@@ -7,24 +7,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pollFor } from '../../src/world/wait.ts';
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '../../bin/mini-kubelet.mjs');
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** The value the probe yields once it yields one (errors count as not yet). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> =>
+  pollFor(async () => (await probe()) || undefined, { what, timeoutMs, intervalMs: 200 });
 
 test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-dev-'));

@@ -13,6 +13,7 @@ import { startApiServer, type RunningApiServer } from '../../src/apiserver/index
 import { startSimRuntime, type SimRuntime } from '../../src/cri/sim/index.ts';
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
+import { pollFor } from '../../src/world/wait.ts';
 
 const silent = pino({ level: 'silent' });
 const nodeName = 'sim-node';
@@ -24,20 +25,9 @@ let kube: CoreV1Api;
 let kubeConfig: KubeConfig;
 let config: AgentConfig;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The value the probe yields once it yields one (errors count as not yet). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> =>
+  pollFor(async () => (await probe()) || undefined, { what, timeoutMs, intervalMs: 50 });
 
 const podSpec = (name: string): V1Pod => ({
   metadata: { name, namespace: 'default' },

@@ -17,21 +17,14 @@ import { syncPod } from './sync-pod.ts';
 import { SyncResultBuilder } from './sync-result.ts';
 import type { ExecutorDeps } from './executor-deps.ts';
 
-export interface GenericRuntimeManagerOptions {
-  runtime: CriClient;
+/** What the caller supplies; the manager adds the clocks, backoffs and resolv.conf it keeps. */
+export type GenericRuntimeManagerOptions = Pick<ExecutorDeps, 'runtime' | 'network' | 'devices' | 'rootDir' | 'podLogsDir' | 'allowPrivileged' | 'logger'> & {
   /** Image service client when it differs from the runtime's (--image-service-endpoint). */
   image?: CriClient;
-  network: SandboxNetwork;
-  devices: ContainerDevices;
-  rootDir: string;
-  /** Usually /var/log/pods. */
-  podLogsDir: string;
-  allowPrivileged: boolean;
-  logger: Logger;
   clock?: () => number;
   /** Path of the node's resolv.conf for pod DNS (kubelet --resolv-conf); default /etc/resolv.conf. */
   resolvConf?: string;
-}
+};
 
 export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions): PodRuntime {
   const clock = opts.clock ?? Date.now;
