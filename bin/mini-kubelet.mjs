@@ -1,6 +1,32 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled dist/ when `npm run build` (run by npm ci) left one at least as new as
+// every file in src/; otherwise runs the TypeScript sources directly through tsx, so an edited
+// checkout never runs stale code.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
-register();
-await import('../src/cli.ts');
+const root = join(import.meta.dirname, '..');
+
+function builtAt() {
+  try {
+    return statSync(join(root, 'dist', '.built')).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+function newestSource() {
+  let newest = 0;
+  for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+if (builtAt() >= newestSource()) {
+  await import('../dist/cli.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+}
