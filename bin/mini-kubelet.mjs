@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled dist/ when `npm run build` (run by npm ci) left one at least as new as
+// Runs the bundle dist/mini-kubelet.mjs when `npm run build` (run by npm ci) left one at least as new as
 // every file in src/; otherwise runs the TypeScript sources directly through tsx, so an edited
 // checkout never runs stale code.
 import { readdirSync, statSync } from 'node:fs';
@@ -24,7 +24,7 @@ function newestSource() {
 }
 
 if (builtAt() >= newestSource()) {
-  await import('../dist/cli.js');
+  await import('../dist/mini-kubelet.mjs');
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -32,7 +32,7 @@ if (!process.argv.slice(2).length) {
   console.log('== typecheck');
   if (run('npx', ['tsc', '--noEmit', '-p', '.']) !== 0) process.exit(1);
 }
-// The agent processes that tests start run the compiled dist/, as users' do: build it fresh.
+// The agent processes that tests start run the bundle in dist/, as users' do: build it fresh.
 console.log('== build: scripts/build.mjs');
 if (run(process.execPath, ['scripts/build.mjs']) !== 0) process.exit(1);
 

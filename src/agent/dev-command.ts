@@ -2,7 +2,7 @@
 // dev control plane, a runtime (the simulated one, no root needed; or the test world's real
 // containerd), and the agent, with the example pods applied. Ctrl-C stops all of it and
 // removes every pod it ran.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,14 @@ import { createLogger } from './logger.ts';
 import { runUntilSignal } from './run-until-signal.ts';
 import { parseInteger } from './config/value-parsers.ts';
 
-const manifestsDir = join(dirname(fileURLToPath(import.meta.url)), '../../manifests');
+/** The checkout's manifests/: the nearest one above this module (src/agent/ or the dist/ bundle). */
+function findManifestsDir(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'manifests', 'runtimeclasses.yaml'))) return join(dir, 'manifests');
+    if (dirname(dir) === dir) throw new Error('manifests/ not found above the mini-kubelet sources');
+  }
+}
+const manifestsDir = findManifestsDir();
 
 interface DevFlags {
   runtime: string;

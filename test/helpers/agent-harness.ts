@@ -190,7 +190,9 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
       '--log-level', process.env.MINI_KUBELET_E2E_AGENT_LOG ?? 'info',
       ...(opts.agentArgs ?? []),
     ];
-    const c = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    // MINI_KUBELET_AGENT_NODE_FLAGS passes node flags to the agent (e.g. --cpu-prof for a profile).
+    const nodeFlags = (process.env.MINI_KUBELET_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const c = spawn(process.execPath, [...nodeFlags, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     c.stdout!.pipe(log, { end: false });
     c.stderr!.pipe(log, { end: false });
