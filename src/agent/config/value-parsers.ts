@@ -57,7 +57,7 @@ const durationUnits: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, m
 export function parseDuration(field: string, text: string): number {
   const trimmed = text.trim();
   if (trimmed === '0') return 0;
-  const part = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  const part = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/y; // \u00b5 = µ (Go accepts both)
   let total = 0;
   let at = 0;
   while (at < trimmed.length) {
