@@ -107,7 +107,7 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
       const stopped = await observe(r);
       publishStatus(r, withLatestStatus(r), stopped, undefined);
       await statusManager.flush();
-      await runtime.killPod(target(r), stopped, grace, true);
+      record(r, await runtime.killPod(target(r), stopped, grace, true));
     }
     await devices.release(r.uid);
     // The API server removes the object once the node says it is done (grace 0, same uid).
