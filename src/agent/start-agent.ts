@@ -30,7 +30,6 @@ import { StatusManager } from './status/status-manager.ts';
 import { runPeriodically } from './util/periodic.ts';
 import { PodRegistry } from './workers/pod-registry.ts';
 import { createPodSyncer, isTerminal, type GeneratePodStatus, type PodSyncOutcome } from './workers/sync-pod.ts';
-import type { PodRecord } from './workers/pod-registry.ts';
 import { syncPerKey } from './workers/sync-per-key.ts';
 import { FailureBackoff } from './workers/failure-backoff.ts';
 
@@ -65,8 +64,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const logger = deps.logger.child({ node: config.nodeName });
   mkdirSync(config.rootDir, { recursive: true });
   const registry = new PodRegistry();
-  // The newest phase of a pod; reads the status manager once it exists (set below).
-  let latestPhase = (r: PodRecord): string | undefined => r.pod.status?.phase;
+  const kubeConfig = deps.kubeConfig ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
+  const api: KubeApi | undefined = kubeConfig ? createKubeApi(kubeConfig) : undefined;
+  if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
+  const statusManager = new StatusManager(api, logger);
   let nodeController: NodeController | undefined;
   const stoppers: Array<() => Promise<void>> = [];
   let network = deps.network;
@@ -82,7 +83,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   let reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined;
   if (!devices) {
     // PodResources reports the pods that hold or may hold devices: admitted and not yet finished.
-    const activePods = () => registry.all().filter((r) => !r.removed && r.admission?.admitted !== false && !isTerminal(latestPhase(r))).map((r) => ({
+    const activePods = () => registry.all().filter((r) => !r.removed && r.admission?.admitted !== false && !isTerminal(statusManager.latest(r.uid)?.phase ?? r.pod.status?.phase)).map((r) => ({
       uid: r.uid, name: r.pod.metadata!.name!, namespace: r.pod.metadata!.namespace ?? 'default', containers: (r.pod.spec?.containers ?? []).map((c) => c.name),
     }));
     const started = await startDevices(config, activePods, () => nodeController?.refresh(), logger);
@@ -91,9 +92,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     stoppers.push(started.stop);
   }
   const runtime = deps.runtime ?? createPodRuntime(config, network, devices, logger);
-  const kubeConfig = deps.kubeConfig ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
-  const api: KubeApi | undefined = kubeConfig ? createKubeApi(kubeConfig) : undefined;
-  if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
   const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);
 
@@ -113,8 +111,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   nodeController?.refresh();
   const currentNode = () => nodeController?.current() ?? localNode;
 
-  const statusManager = new StatusManager(api, logger);
-  latestPhase = (r) => statusManager.latest(r.uid)?.phase ?? r.pod.status?.phase;
   const events = api ? createEventRecorder(api, config.nodeName, logger) : discardEvents;
   const syncContext: SyncContext = {
     nodeName: config.nodeName,
