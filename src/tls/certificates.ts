@@ -1,0 +1,130 @@
+// X.509 for the project: a certificate authority that issues serving and client certificates
+// (the dev control plane's cluster CA), and the self-signed serving certificate a node makes
+// for itself when it is given none. Keys are ECDSA P-256, made by Node's WebCrypto; the
+// certificates are built by @peculiar/x509.
+import 'reflect-metadata';
+import { X509Certificate, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const dayMs = 24 * 60 * 60 * 1000;
+/** Clocks of peers differ a little: certificates are valid from a few minutes ago. */
+const backdateMs = 5 * 60 * 1000;
+
+export interface CertificateAndKey {
+  certPem: string;
+  keyPem: string;
+}
+
+export type CertificateUsage = 'serverAuth' | 'clientAuth';
+
+export interface CertificateRequest {
+  /** Subject CN: the user name for client certificates (kube: CN = user). */
+  commonName: string;
+  /** Subject O values: the groups for client certificates (kube: O = group). */
+  organizations?: string[];
+  /** DNS names and IP addresses a serving certificate answers for. */
+  hosts?: string[];
+  usages: CertificateUsage[];
+  validityDays?: number;
+}
+
+export interface CertificateAuthority extends CertificateAndKey {
+  issue(request: CertificateRequest): Promise<CertificateAndKey>;
+}
+
+function randomSerial(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] &= 0x7f; // a positive INTEGER
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** An RFC 4514 distinguished name; values are escaped so a name cannot add attributes. */
+function distinguishedName(commonName: string, organizations: string[] = []): string {
+  const escape = (v: string) => v.replace(/([,+"\\<>;=#])/g, '\\$1');
+  return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
+}
+
+function subjectAltNames(hosts: string[]): x509.SubjectAlternativeNameExtension {
+  return new x509.SubjectAlternativeNameExtension([...new Set(hosts)].map((h) => ({ type: isIP(h) ? 'ip' as const : 'dns' as const, value: h })));
+}
+
+async function keyPem(key: CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+}
+
+function validity(days: number): { notBefore: Date; notAfter: Date } {
+  const now = Date.now();
+  return { notBefore: new Date(now - backdateMs), notAfter: new Date(now + days * dayMs) };
+}
+
+async function generateKeys(): Promise<CryptoKeyPair> {
+  return webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+}
+
+function authorityOf(cert: x509.X509Certificate, keys: { privateKey: CryptoKey }, pems: CertificateAndKey): CertificateAuthority {
+  return {
+    ...pems,
+    async issue(request) {
+      const leafKeys = await generateKeys();
+      const extensions: x509.Extension[] = [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension(request.usages.map((u) => x509.ExtendedKeyUsage[u])),
+        await x509.AuthorityKeyIdentifierExtension.create(cert),
+      ];
+      if (request.hosts?.length) extensions.push(subjectAltNames(request.hosts));
+      const leaf = await x509.X509CertificateGenerator.create({
+        serialNumber: randomSerial(),
+        subject: distinguishedName(request.commonName, request.organizations),
+        issuer: cert.subject,
+        ...validity(request.validityDays ?? 365),
+        publicKey: leafKeys.publicKey,
+        signingKey: keys.privateKey,
+        signingAlgorithm: algorithm,
+        extensions,
+      });
+      return { certPem: leaf.toString('pem'), keyPem: await keyPem(leafKeys.privateKey) };
+    },
+  };
+}
+
+export async function createCertificateAuthority(commonName: string, validityDays = 3650): Promise<CertificateAuthority> {
+  const keys = await generateKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: distinguishedName(commonName),
+    ...validity(validityDays),
+    keys,
+    signingAlgorithm: algorithm,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return authorityOf(cert, keys, { certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey) });
+}
+
+/** A serving certificate signed by a throwaway CA of its own, as the kubelet makes when given no --tls-cert-file. */
+export async function selfSignedServingCertificate(name: string, hosts: string[]): Promise<CertificateAndKey & { caPem: string }> {
+  const stamp = Math.floor(Date.now() / 1000);
+  const ca = await createCertificateAuthority(`${name}-ca@${stamp}`, 365);
+  const serving = await ca.issue({ commonName: `${name}@${stamp}`, hosts: [name, ...hosts], usages: ['serverAuth'], validityDays: 365 });
+  // The chain (leaf, then CA) lets a client that trusts the CA verify the leaf.
+  return { certPem: serving.certPem + ca.certPem, keyPem: serving.keyPem, caPem: ca.certPem };
+}
+
+/** True when the PEM holds a certificate that is valid now and for at least `marginMs` more. */
+export function isCurrentCertificate(certPem: string, marginMs = dayMs): boolean {
+  try {
+    const cert = new X509Certificate(certPem);
+    const now = Date.now();
+    return new Date(cert.validFrom).getTime() <= now && new Date(cert.validTo).getTime() > now + marginMs;
+  } catch {
+    return false;
+  }
+}
