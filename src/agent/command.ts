@@ -31,7 +31,16 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--cni-bin-dir <dir>', 'CNI plugin directory, agent network mode (default /opt/cni/bin)')
     .option('--cni-network <name>', 'CNI network to use (default: the first conflist)')
     .option('--device-plugin-dir <dir>', 'device plugin socket directory (default <root-dir>/device-plugins)')
-    .option('--runtime-request-timeout <duration>', 'timeout of each CRI call (default 2m0s)');
+    .option('--runtime-request-timeout <duration>', 'timeout of each CRI call (default 2m0s)')
+    .option('--tls-cert-file <file>', 'node API serving certificate (PEM, may hold the chain); default: self-signed under <root-dir>/pki')
+    .option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)')
+    .option('--client-ca-file <file>', 'CA bundle: client certificates it signed authenticate to the node API (CN = user, O = groups)')
+    .option('--anonymous-auth [bool]', 'requests without credentials are system:anonymous instead of 401 (default false)')
+    .option('--authentication-token-webhook [bool]', 'check bearer tokens with a TokenReview on the API server (default true)')
+    .option('--authentication-token-webhook-cache-ttl <duration>', 'how long TokenReview answers are cached (default 2m0s)')
+    .option('--authorization-mode <mode>', 'Webhook (a SubjectAccessReview per request) or AlwaysAllow (default Webhook)')
+    .option('--authorization-webhook-cache-authorized-ttl <duration>', 'how long allowed SubjectAccessReview answers are cached (default 5m0s)')
+    .option('--authorization-webhook-cache-unauthorized-ttl <duration>', 'how long denied SubjectAccessReview answers are cached (default 30s)');
 }
 
 export function registerAgentCommand(program: Command): void {

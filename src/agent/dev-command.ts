@@ -2,10 +2,11 @@
 // dev control plane, a runtime (the simulated one, no root needed; or the test world's real
 // containerd), and the agent, with the example pods applied. Ctrl-C stops all of it and
 // removes every pod it ran.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ConfigError } from './config/config-error.ts';
 import { resolveAgentConfig, type AgentFlags } from './config/resolve-config.ts';
@@ -95,8 +96,13 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
       cni = { confDir: world.cniConfDir, binDir: world.cniBinDir };
     }
 
+    // The agent runs as the node (CN=system:node:<name>), as a kubelet does, and trusts the
+    // cluster CA for client certificates: the dev control plane proxies logs with one of its own.
+    const clientCaFile = join(dir, 'client-ca.crt');
+    writeFileSync(clientCaFile, apiServer.caCertPem);
     const { config } = resolveAgentConfig({
       ...agentFlags,
+      clientCaFile,
       containerRuntimeEndpoint: endpoint,
       rootDir: join(dir, 'root'),
       podLogsDir: join(dir, 'pods'),
@@ -105,7 +111,9 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
       ...(cni ? { cniConfDir: cni.confDir, cniBinDir: cni.binDir } : {}),
     });
     const kubeConfig = apiServer.kubeConfig();
-    const agent = await startAgent(config, { logger, kubeConfig });
+    const nodeKubeConfig = new KubeConfig();
+    nodeKubeConfig.loadFromString(await apiServer.nodeKubeconfig(config.nodeName));
+    const agent = await startAgent(config, { logger, kubeConfig: nodeKubeConfig });
     stops.push(async () => {
       await agent.stop();
       // Nothing may outlive dev: every pod goes, through the runtime.

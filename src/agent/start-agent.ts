@@ -3,6 +3,7 @@
 //   → pod workers (syncPerKey) → syncPod → runtime manager → status manager → API server
 // Alongside: the node controller (Node, Lease, node status), healthz and the node API server.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Subject, filter, interval, map, merge, mergeMap, type Observable, type Subscription, from, EMPTY } from 'rxjs';
@@ -21,6 +22,8 @@ import { snapshotOf } from './pleg/pleg-diff.ts';
 import { createPodRuntime } from './runtime-factory.ts';
 import { startDevices, startNetwork } from './plugins.ts';
 import { startHealthzServer, type RunningServer } from './server/healthz-server.ts';
+import { nodeApiAuth } from './server/auth/node-api-auth.ts';
+import { loadServingCertificate } from './server/auth/serving-certificate.ts';
 import { startNodeApiServer } from './server/node-api-server.ts';
 import { apiPodSource } from './sources/api-pod-source.ts';
 import { deleteMirrorPod } from './sources/mirror-pods.ts';
@@ -51,6 +54,8 @@ export interface RunningAgent {
   /** Actual ports (config may have asked for 0 = ephemeral). */
   port: number;
   healthzPort: number;
+  /** The node API's serving certificate chain and its file; clients that verify it trust this. */
+  servingCertificate: { certPem: string; certFile: string };
   registry: PodRegistry;
   runtime: PodRuntime;
   /** Resolves once the pods known at startup are in the registry and orphans were removed. */
@@ -98,7 +103,27 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   let stopping = false;
   const podsForApi = () => registry.all().filter((r) => !r.removed).map((r) => ({ ...r.pod, status: statusManager.latest(r.uid) ?? r.pod.status }));
   const healthz = await startHealthzServer(config.healthzPort, config.healthzBindAddress, () => !stopping);
-  const nodeApi = await startNodeApiServer(config.port, config.address, { pods: podsForApi, podLogsDir: config.podLogsDir, healthy: () => !stopping });
+  const serving = await loadServingCertificate({
+    tlsCertFile: config.tlsCertFile,
+    tlsPrivateKeyFile: config.tlsPrivateKeyFile,
+    certDir: join(config.rootDir, 'pki'),
+    nodeName: config.nodeName,
+    hosts: [hostIP, 'localhost', '127.0.0.1'],
+  });
+  logger.info({ certFile: serving.certFile, origin: serving.origin }, 'node API serving certificate');
+  const auth = nodeApiAuth(config, api, logger.child({ component: 'node-api' }));
+  const nodeApi = await startNodeApiServer({
+    port: config.port,
+    host: config.address,
+    nodeName: config.nodeName,
+    tls: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: auth.clientCaPem },
+    authenticate: auth.authenticate,
+    authorize: auth.authorize,
+    pods: podsForApi,
+    podLogsDir: config.podLogsDir,
+    healthy: () => !stopping,
+    logger: logger.child({ component: 'node-api' }),
+  });
 
   // The node: registered on the API server, or computed locally in standalone mode.
   const nodeDeps = { runtime, devices, config, logger, kubeletPort: () => nodeApi.port };
@@ -138,7 +163,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   // Adoption: what the runtime held at startup. Known pods are adopted by their first sync
   // (the runtime manager sees the observed state and starts nothing twice); unknown ones go.
   const startupPods = await runtime.relist().catch((err) => {
-    logger.warn({ err: String(err) }, 'startup relist failed');
+    logger.warn({ err }, 'startup relist failed');
     return [];
   });
 
@@ -158,8 +183,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
         // A mirror pod whose static pod is gone (removed while the agent was down).
         void deleteMirrorPod(api, update.pod).catch(() => {});
       }
-      const uid = registry.apply(update);
-      return uid ? [uid] : EMPTY;
+      // One bad update must not end the stream every pod's sync hangs on.
+      try {
+        const uid = registry.apply(update);
+        return uid ? [uid] : EMPTY;
+      } catch (err) {
+        logger.error({ err, op: update.op, source: update.source, pod: podFullName(update.pod) }, 'pod update could not be applied; skipped');
+        return EMPTY;
+      }
     }),
   );
   const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods) })
@@ -170,7 +201,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   subscriptions.push(merge(fromSources, fromPleg, retries, fromResync).pipe(
     syncPerKey((uid: string) => uid, syncPod, config.maxParallelSyncs, (err, uid) => {
       const delayMs = backoff.failed(uid);
-      logger.warn({ uid, err: String(err), retryInMs: delayMs }, 'pod sync failed');
+      logger.warn({ uid, err, retryInMs: delayMs }, 'pod sync failed');
       scheduleRetry(uid, delayMs);
     }),
     map((outcome: PodSyncOutcome) => {
@@ -178,7 +209,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       const delayMs = outcome.retryAfterMs ?? (outcome.failed ? backoff.failed(outcome.uid) : undefined);
       scheduleRetry(outcome.uid, delayMs);
     }),
-  ).subscribe());
+  ).subscribe({ error: (err) => logger.error({ err }, 'pod sync pipeline stopped') }));
 
   const ready = apiSynced.then(async () => {
     for (const p of startupPods) {
@@ -188,6 +219,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
         .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'orphan removal failed'));
     }
     await reconcileDevices?.(registry.uids());
+  }).catch((err) => {
+    // Nobody may be awaiting `ready`: a rejection here would be unhandled and end the process.
+    logger.warn({ err }, 'startup cleanup failed');
   });
   const stopGc = runPeriodically('garbage-collect', config.intervals.garbageCollectMs,
     () => runtime.garbageCollect(registry.uids()), logger, false);
@@ -198,6 +232,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     nodeName: config.nodeName,
     port: nodeApi.port,
     healthzPort: healthz.port,
+    servingCertificate: { certPem: serving.certPem, certFile: serving.certFile },
     registry,
     runtime,
     ready,

@@ -14,14 +14,13 @@ export function registerApiserverCommand(program: Command): void {
     .description('Run the embedded dev control plane: an in-memory, kubectl-compatible Kubernetes API server.')
     .requiredOption('--port <port>', 'port to listen on (0 picks a free one)', port)
     .option('--bind <address>', 'address to listen on', '127.0.0.1')
-    .option('--kubeconfig-out <file>', 'write a kubeconfig for this server to FILE')
-    .option('--tls', 'serve HTTPS with a generated self-signed certificate', false)
+    .option('--kubeconfig-out <file>', 'write an admin kubeconfig for this server (HTTPS, cluster CA, admin client certificate) to FILE')
     .option('--no-binder', 'do not bind unscheduled pods to Ready nodes')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (opts: { port: number; bind: string; kubeconfigOut?: string; tls: boolean; binder: boolean; logLevel: string }) => {
+    .action(async (opts: { port: number; bind: string; kubeconfigOut?: string; binder: boolean; logLevel: string }) => {
       const logger = pino({ level: opts.logLevel });
       const { startApiServer } = await import('./index.ts');
-      const server = await startApiServer({ port: opts.port, bind: opts.bind, tls: opts.tls, binder: opts.binder, kubeconfigOut: opts.kubeconfigOut, logger });
+      const server = await startApiServer({ port: opts.port, bind: opts.bind, binder: opts.binder, kubeconfigOut: opts.kubeconfigOut, logger });
       process.stdout.write(`${server.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -14,15 +14,15 @@ export const serverVersion = {
   platform: 'linux/amd64',
 };
 
-const objectVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-
-interface Subresource { name: string; kind: string; verbs: string[] }
+interface Subresource { name: string; kind: string; verbs: string[]; group?: string; version?: string }
 
 function subresourcesOf(t: ResourceType): Subresource[] {
   return t.subresources.map((s) => {
     if (s === 'binding') return { name: s, kind: 'Binding', verbs: ['create'] };
     if (s === 'finalize') return { name: s, kind: t.kind, verbs: ['update'] };
     if (s === 'log') return { name: s, kind: t.kind, verbs: ['get'] };
+    if (s === 'proxy') return { name: s, kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] };
+    if (s === 'token') return { name: s, kind: 'TokenRequest', verbs: ['create'], group: 'authentication.k8s.io', version: 'v1' };
     return { name: s, kind: t.kind, verbs: ['get', 'patch', 'update'] };
   });
 }
@@ -55,11 +55,13 @@ export function apiResourceList(group: string, version: string) {
   if (!types.length) return undefined;
   const resources = types.flatMap((t) => [
     {
-      name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: objectVerbs,
+      name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs,
       ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
       ...(t.categories.length ? { categories: t.categories } : {}),
     },
-    ...subresourcesOf(t).map((s) => ({ name: `${t.plural}/${s.name}`, singularName: '', namespaced: t.namespaced, kind: s.kind, verbs: s.verbs })),
+    ...subresourcesOf(t).map((s) => ({
+      name: `${t.plural}/${s.name}`, singularName: '', namespaced: t.namespaced, ...(s.group ? { group: s.group, version: s.version } : {}), kind: s.kind, verbs: s.verbs,
+    })),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(types[0]), resources };
 }
@@ -87,12 +89,12 @@ export function aggregatedDiscovery(core: boolean) {
         responseKind: { group: t.group, version: t.version, kind: t.kind },
         scope: t.namespaced ? 'Namespaced' : 'Cluster',
         singularResource: t.singular,
-        verbs: objectVerbs,
+        verbs: t.verbs,
         ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
         ...(t.categories.length ? { categories: t.categories } : {}),
         subresources: subresourcesOf(t).map((s) => ({
           subresource: s.name,
-          responseKind: { group: s.kind === 'Binding' ? '' : t.group, version: t.version, kind: s.kind },
+          responseKind: { group: s.group ?? (s.kind === 'Binding' ? '' : t.group), version: s.version ?? t.version, kind: s.kind },
           verbs: s.verbs,
         })),
       })),

@@ -97,6 +97,12 @@ export function forbidden(message: string): ApiError {
   return new ApiError(403, 'Forbidden', message);
 }
 
+/** 403 about one resource, as apierrors.NewForbidden: `pods "x" is forbidden: <why>` with details {name, group, kind}. */
+export function forbiddenResource(plural: string, group: string, name: string, why: string): ApiError {
+  const what = plural ? `${qualifiedResource(plural, group)}${name ? ` "${name}"` : ''} is forbidden` : 'forbidden';
+  return new ApiError(403, 'Forbidden', `${what}: ${why}`, { name: name || undefined, group: group || undefined, kind: plural || undefined });
+}
+
 export function internalError(message: string): ApiError {
   return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
 }

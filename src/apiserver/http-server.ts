@@ -1,5 +1,6 @@
-// The HTTP front: health and version, discovery, OpenAPI, then resource URLs. Every failure
-// becomes a Status answer; nothing a client sends can crash the process.
+// The HTTP front, in kube-apiserver's order: authenticate (401), work out what is asked and
+// authorize it (403), then health and version, discovery, OpenAPI, reviews, node proxying and
+// resource URLs. Every failure becomes a Status answer; nothing a client sends can crash the process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import {
@@ -9,12 +10,31 @@ import {
 import { ApiError, badRequest, internalError, methodNotAllowed, unknownResource } from './errors.ts';
 import { sendError, sendJson, sendText } from './http-io.ts';
 import { openApiV3Document, openApiV3Index } from './openapi.ts';
+import type { KubeletClient } from './node-proxy.ts';
+import { isReviewType, resourceKey, resourceTypes } from './registry.ts';
 import type { ResourceHandlers } from './resource-handlers.ts';
-import { parseResourcePath } from './routes.ts';
+import type { ResourceService } from './resources.ts';
+import type { Reviews } from './reviews.ts';
+import { parseResourcePath, type ResourceRoute } from './routes.ts';
+import type { TokenRequests } from './token-requests.ts';
+import type { Authorizer, UserInfo } from './auth/attributes.ts';
+import type { RequestAuthenticator } from './auth/authenticator.ts';
+import { forbiddenRequest } from './auth/denials.ts';
+import { requestAttributes } from './auth/request-info.ts';
+
+export interface RequestPipeline {
+  authenticator: RequestAuthenticator;
+  authorizer: Authorizer;
+  resources: ResourceService;
+  handlers: ResourceHandlers;
+  reviews: Reviews;
+  tokenRequests: TokenRequests;
+  kubelets: KubeletClient;
+}
 
 const healthPaths = /^\/(healthz|livez|readyz)(\/.*)?$/;
 
-export function createRequestListener(handlers: ResourceHandlers, log: Logger) {
+export function createRequestListener(pipeline: RequestPipeline, log: Logger) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
     let url: URL;
@@ -24,8 +44,15 @@ export function createRequestListener(handlers: ResourceHandlers, log: Logger) {
       req.resume();
       return sendError(res, badRequest(`malformed request URL: ${String(req.url)}`));
     }
-    res.on('finish', () => log.debug({ method: req.method, path: url.pathname, query: url.search, code: res.statusCode, ms: Date.now() - started }, 'request'));
-    route(req, res, url, handlers).catch((err: unknown) => {
+    let user: UserInfo | undefined;
+    res.on('finish', () => log.debug({ method: req.method, path: url.pathname, query: url.search, user: user?.name, code: res.statusCode, ms: Date.now() - started }, 'request'));
+    (async () => {
+      user = await pipeline.authenticator.authenticate(req);
+      const attributes = requestAttributes(user, req.method ?? 'GET', url);
+      const decision = pipeline.authorizer.authorize(attributes);
+      if (decision.decision !== 'allow') throw forbiddenRequest(attributes, decision.reason);
+      await route(req, res, url, pipeline, user);
+    })().catch((err: unknown) => {
       const apiErr = err instanceof ApiError ? err : internalError(err instanceof Error ? err.message : String(err));
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, path: url.pathname }, 'request failed');
       if (res.headersSent) {
@@ -39,7 +66,7 @@ export function createRequestListener(handlers: ResourceHandlers, log: Logger) {
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, url: URL, handlers: ResourceHandlers): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, url: URL, pipeline: RequestPipeline, user: UserInfo): Promise<void> {
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
   if (healthPaths.test(path)) return sendText(res, 200, 'ok');
@@ -51,8 +78,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, handle
     return sendJson(res, 200, doc);
   }
 
-  const resourceRoute = parseResourcePath(path);
-  if (resourceRoute) return handlers.handle(req, res, resourceRoute, url.searchParams);
+  const resourceRoute = parseResourcePath(url.pathname);
+  if (resourceRoute) return routeResource(req, res, resourceRoute, url.searchParams, pipeline, user);
 
   if (method !== 'GET') throw methodNotAllowed();
   const seg = path.split('/').filter(Boolean);
@@ -78,4 +105,26 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, handle
     if (list) return sendJson(res, 200, list);
   }
   throw unknownResource();
+}
+
+const nodeKey = resourceKey(resourceTypes.find((t) => t.plural === 'nodes' && !t.group)!);
+
+/** Reviews, token requests and what goes on to a node have handlers of their own; the rest are object verbs. */
+function routeResource(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, pipeline: RequestPipeline, user: UserInfo): Promise<void> {
+  const { type, name, subresource } = route;
+  if (isReviewType(type)) return pipeline.reviews.handle(req, res, route, user);
+  if (name !== undefined && subresource && (!type.namespaced || route.namespace !== undefined)) {
+    const namespace = route.namespace ?? '';
+    if (subresource === 'token') return pipeline.tokenRequests.handle(req, res, namespace, name, user);
+    if (subresource === 'log') {
+      if (req.method !== 'GET') throw methodNotAllowed();
+      const pod = pipeline.resources.get(type, namespace, name);
+      const node = pod.spec?.nodeName ? pipeline.resources.store.get(nodeKey, '', pod.spec.nodeName) : undefined;
+      return pipeline.kubelets.podLogs(res, pod, node, query);
+    }
+    if (subresource === 'proxy') {
+      return pipeline.kubelets.proxy(req, res, pipeline.resources.store.get(nodeKey, '', name), name, route.proxyPath ?? '/', query);
+    }
+  }
+  return pipeline.handlers.handle(req, res, route, query, user);
 }

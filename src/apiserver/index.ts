@@ -1,21 +1,28 @@
 // The embedded dev control plane: an in-memory API server that kubectl and client-node talk
-// to as to kube-apiserver. Start it in-process with startApiServer, or with
-// `mini-kubelet apiserver`.
+// to as to kube-apiserver: HTTPS only, every request authenticated (client certificates from
+// its cluster CA, service-account tokens it issued, else anonymous) and authorized. Start it
+// in-process with startApiServer, or with `mini-kubelet apiserver`.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { DevBinder } from './binder.ts';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { CertificateAndKey, CertificateAuthority } from '../tls/certificates.ts';
+import { RequestAuthenticator } from './auth/authenticator.ts';
+import { createAuthorizer, ensureBootstrapPolicy } from './auth/authorizer-chain.ts';
+import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
+import { adminUser, createClusterPki } from './cluster-pki.ts';
 import { createRequestListener } from './http-server.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
+import { KubeletClient } from './node-proxy.ts';
 import { resourceTypes } from './registry.ts';
 import { ResourceHandlers } from './resource-handlers.ts';
 import { ResourceService } from './resources.ts';
+import { Reviews } from './reviews.ts';
 import { ObjectStore } from './store.ts';
-import { generateSelfSignedCert } from './tls.ts';
+import { TokenRequests } from './token-requests.ts';
 import { WatchHub } from './watch.ts';
 
 export interface ApiServerOptions {
@@ -23,7 +30,9 @@ export interface ApiServerOptions {
   bind?: string;
   /** Bind unscheduled pods to Ready nodes (default true). */
   binder?: boolean;
-  tls?: boolean;
+  /** The cluster CA to issue from (default: a new one, CN=kubernetes), so a caller can keep it across restarts. */
+  certificateAuthority?: CertificateAuthority;
+  /** Where to write the admin kubeconfig (CN=kubernetes-admin, O=system:masters). */
   kubeconfigOut?: string;
   logger?: Logger;
   /** How many changes watches can resume from; older versions get 410 Gone (default 1000). */
@@ -34,9 +43,17 @@ export interface ApiServerOptions {
 
 export interface RunningApiServer {
   url: string;
+  /** The cluster CA: what clients trust the server by, and kubelets' --client-ca-file. */
+  caCertPem: string;
   kubeconfigPath?: string;
+  /** The admin kubeconfig. */
   kubeconfigYaml: string;
+  /** The admin kubeconfig, loaded. */
   kubeConfig(): KubeConfig;
+  /** A kubeconfig for a node's kubelet: CN=system:node:<nodeName>, O=system:nodes. */
+  nodeKubeconfig(nodeName: string): Promise<string>;
+  /** A client certificate from the cluster CA for any user and groups (CN = user, O = groups). */
+  issueClientCertificate(user: string, groups: string[]): Promise<CertificateAndKey>;
   stop(): Promise<void>;
 }
 
@@ -49,18 +66,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const namespaceType = resourceTypes.find((t) => t.plural === 'namespaces')!;
   for (const name of initialNamespaces) resources.create(namespaceType, '', { metadata: { name } });
 
-  const watches = new WatchHub(store, opts.bookmarkIntervalMs ?? 10_000);
-  const listener = createRequestListener(new ResourceHandlers(resources, watches), log);
+  ensureBootstrapPolicy(resources);
+
   const bind = opts.bind ?? '127.0.0.1';
-  let caCert: string | undefined;
-  let server: Server;
-  if (opts.tls) {
-    const { cert, key } = await generateSelfSignedCert([bind]);
-    caCert = cert;
-    server = createHttpsServer({ cert, key }, listener);
-  } else {
-    server = createHttpServer(listener);
-  }
+  const pki = await createClusterPki(bind, opts.certificateAuthority);
+  const tokens = await ServiceAccountTokens.create(store);
+  const authorizer = createAuthorizer(store);
+  const watches = new WatchHub(store, opts.bookmarkIntervalMs ?? 10_000);
+  const listener = createRequestListener({
+    authenticator: new RequestAuthenticator(tokens),
+    authorizer,
+    resources,
+    handlers: new ResourceHandlers(resources, watches),
+    reviews: new Reviews(tokens, authorizer),
+    tokenRequests: new TokenRequests(resources, tokens),
+    kubelets: new KubeletClient(pki.kubeletClient),
+  }, log);
+  // Client certificates are asked for, not required: they are checked per request, so that a
+  // bad one is a 401 Status and no certificate at all is anonymous, as kube-apiserver does.
+  const server = createHttpsServer({
+    cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: false,
+  }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, bind, () => {
@@ -70,18 +96,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
   const { port } = server.address() as AddressInfo;
   const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
-  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const kubeconfig = kubeconfigYaml(url, caCert);
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const kubeconfig = kubeconfigYaml(url, pki.ca.certPem, adminUser.name, pki.admin);
   if (opts.kubeconfigOut) {
     await mkdir(dirname(opts.kubeconfigOut), { recursive: true });
     await writeFile(opts.kubeconfigOut, kubeconfig, { mode: 0o600 });
   }
   const binder = opts.binder === false ? undefined : new DevBinder(resources, log);
-  log.info({ url, kubeconfig: opts.kubeconfigOut, binder: !!binder, tls: !!opts.tls }, 'dev API server listening');
+  log.info({ url, kubeconfig: opts.kubeconfigOut, binder: !!binder }, 'dev API server listening');
 
   let stopped: Promise<void> | undefined;
   return {
     url,
+    caCertPem: pki.ca.certPem,
     kubeconfigPath: opts.kubeconfigOut,
     kubeconfigYaml: kubeconfig,
     kubeConfig() {
@@ -89,6 +116,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       kc.loadFromString(kubeconfig);
       return kc;
     },
+    async nodeKubeconfig(nodeName) {
+      const user = `system:node:${nodeName}`;
+      return kubeconfigYaml(url, pki.ca.certPem, user, await pki.clientCertificate(user, ['system:nodes']));
+    },
+    issueClientCertificate: (user, groups) => pki.clientCertificate(user, groups),
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         binder?.stop();

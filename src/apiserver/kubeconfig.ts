@@ -1,19 +1,17 @@
-// The kubeconfig that points kubectl and client-node at this server. The dev control plane
-// does not authenticate; the token in it is a placeholder.
+// Kubeconfigs for this server: the cluster's CA to trust it, and a client certificate that
+// names the user (CN) and groups (O), as kubeadm writes admin.conf and kubelet.conf.
 import YAML from 'yaml';
+import type { CertificateAndKey } from '../tls/certificates.ts';
 
-export function kubeconfigYaml(server: string, caCert?: string): string {
-  const cluster: Record<string, string | boolean> = { server };
-  if (caCert) cluster['certificate-authority-data'] = Buffer.from(caCert).toString('base64');
-  // client-node refuses plain http:// unless this is set; kubectl ignores it for http.
-  else cluster['insecure-skip-tls-verify'] = true;
+const base64 = (pem: string) => Buffer.from(pem).toString('base64');
+
+export function kubeconfigYaml(server: string, caCertPem: string, userName: string, credentials: CertificateAndKey): string {
   return YAML.stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'mini-kubelet', cluster }],
-    // The server accepts any client; a token only stops kubectl asking for a password over TLS.
-    users: [{ name: 'mini-kubelet-dev', user: { token: 'mini-kubelet-dev' } }],
-    contexts: [{ name: 'mini-kubelet', context: { cluster: 'mini-kubelet', user: 'mini-kubelet-dev', namespace: 'default' } }],
+    clusters: [{ name: 'mini-kubelet', cluster: { server, 'certificate-authority-data': base64(caCertPem) } }],
+    users: [{ name: userName, user: { 'client-certificate-data': base64(credentials.certPem), 'client-key-data': base64(credentials.keyPem) } }],
+    contexts: [{ name: 'mini-kubelet', context: { cluster: 'mini-kubelet', user: userName, namespace: 'default' } }],
     'current-context': 'mini-kubelet',
     preferences: {},
   });

@@ -1,12 +1,16 @@
-// pods/log: the API server reaches the pod's node (InternalIP, kubelet port from
-// status.daemonEndpoints) at /containerLogs/<ns>/<pod>/<container> and streams the answer
-// back, as kube-apiserver's node proxy does for `kubectl logs`. Nodes serve plain HTTP here.
-import { request } from 'node:http';
-import type { ServerResponse } from 'node:http';
-import { ApiError, badRequest, notFound } from './errors.ts';
+// Reaching a node's kubelet as kube-apiserver does: HTTPS with the server's own client
+// certificate (CN=kube-apiserver-kubelet-client), without verifying the kubelet's serving
+// certificate (kube-apiserver's default without --kubelet-certificate-authority), at the
+// node's InternalIP and status.daemonEndpoints port. pods/log streams
+// /containerLogs/<ns>/<pod>/<container>; nodes/proxy passes any request through.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type RequestOptions } from 'node:https';
+import type { CertificateAndKey } from '../tls/certificates.ts';
+import { ApiError, badRequest, internalError, notFound } from './errors.ts';
 import type { KubeObject } from './store.ts';
 
 const forwardedLogParams = ['follow', 'previous', 'tailLines', 'timestamps', 'sinceSeconds', 'sinceTime', 'limitBytes'];
+const hopByHop = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host'];
 
 export function containerForLogs(pod: KubeObject, requested: string | null): string {
   const containers: string[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => c.name);
@@ -29,36 +33,102 @@ export function kubeletAddress(node: KubeObject | undefined, nodeName: string): 
   return { host, port: Number(node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250) };
 }
 
-export function proxyPodLogs(res: ServerResponse, pod: KubeObject, node: KubeObject | undefined, query: URLSearchParams): Promise<void> {
-  const nodeName: string | undefined = pod.spec?.nodeName;
-  if (!nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
-  const container = containerForLogs(pod, query.get('container'));
-  const { host, port } = kubeletAddress(node, nodeName);
-  const params = new URLSearchParams();
-  for (const p of forwardedLogParams) if (query.has(p)) params.set(p, query.get(p)!);
-  const path = `/containerLogs/${[pod.metadata.namespace, pod.metadata.name, container].map(encodeURIComponent).join('/')}${params.size ? `?${params}` : ''}`;
-  return new Promise((resolve, reject) => {
-    const upstream = request({ host, port, path, method: 'GET', timeout: 30_000 }, (answer) => {
-      const code = answer.statusCode ?? 502;
-      if (code !== 200) {
-        let text = '';
-        answer.setEncoding('utf8');
-        answer.on('data', (d) => (text += d));
-        answer.on('end', () => reject(new ApiError(code === 404 ? 404 : 500, code === 404 ? 'NotFound' : 'InternalError', text.trim() || `kubelet answered ${code}`)));
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
-      answer.pipe(res);
-      answer.on('end', () => resolve());
-      answer.on('error', () => resolve());
+/** What kube-apiserver answers when a kubelet refuses a pods/log request (its generic response checker). */
+function kubeletRefusal(code: number, body: string, podName: string): ApiError {
+  if (code === 500) return internalError(body);
+  if (code === 400) return badRequest(body);
+  const generic: Record<number, [string, string]> = {
+    401: ['Unauthorized', 'the server has asked for the client to provide credentials'],
+    403: ['Forbidden', body],
+    404: ['NotFound', 'the server could not find the requested resource'],
+    405: ['MethodNotAllowed', 'the server does not allow this method on the requested resource'],
+    409: ['Conflict', 'the server reported a conflict'],
+    422: ['Invalid', 'the server rejected our request due to an error in our request'],
+    429: ['TooManyRequests', 'the server has received too many requests and has asked us to try again later'],
+    503: ['ServiceUnavailable', 'the server is currently unable to handle the request'],
+    504: ['Timeout', 'the server was unable to return a response in the time allotted, but may still be processing the request'],
+  };
+  const [reason, text] = generic[code]
+    ?? (code >= 500 ? ['InternalError', `an error on the server (${JSON.stringify(body)}) has prevented the request from succeeding`]
+      : ['Unknown', `the server responded with the status code ${code} but did not return more information`]);
+  return new ApiError(code, reason, `${text} ( pods/log ${podName})`, { name: podName, kind: 'pods/log' });
+}
+
+export class KubeletClient {
+  constructor(private readonly credentials: CertificateAndKey) {}
+
+  private options(host: string, port: number, method: string, path: string, headers: Record<string, string | string[]> = {}): RequestOptions {
+    return {
+      host, port, method, path, headers, timeout: 30_000,
+      cert: this.credentials.certPem, key: this.credentials.keyPem,
+      rejectUnauthorized: false, agent: false,
+    };
+  }
+
+  /** pods/log: stream a container's log from the pod's node. */
+  podLogs(res: ServerResponse, pod: KubeObject, node: KubeObject | undefined, query: URLSearchParams): Promise<void> {
+    const nodeName: string | undefined = pod.spec?.nodeName;
+    if (!nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+    const container = containerForLogs(pod, query.get('container'));
+    const { host, port } = kubeletAddress(node, nodeName);
+    const params = new URLSearchParams();
+    for (const p of forwardedLogParams) if (query.has(p)) params.set(p, query.get(p)!);
+    const path = `/containerLogs/${[pod.metadata.namespace, pod.metadata.name, container].map(encodeURIComponent).join('/')}${params.size ? `?${params}` : ''}`;
+    return new Promise((resolve, reject) => {
+      const upstream = request(this.options(host, port, 'GET', path), (answer) => {
+        const code = answer.statusCode ?? 502;
+        if (code < 200 || code > 206) {
+          let text = '';
+          answer.setEncoding('utf8');
+          answer.on('data', (d) => (text += d));
+          answer.on('end', () => reject(kubeletRefusal(code, text, pod.metadata.name)));
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
+        answer.pipe(res);
+        answer.on('end', () => resolve());
+        answer.on('error', () => resolve());
+      });
+      // The client went away (e.g. `kubectl logs -f` stopped): stop reading from the node too.
+      res.on('close', () => upstream.destroy());
+      upstream.on('timeout', () => upstream.destroy(new Error('timed out waiting for the kubelet')));
+      upstream.on('error', (err) => {
+        if (res.headersSent) return resolve();
+        reject(new ApiError(500, 'InternalError', `Get "https://${hostPort(host, port)}${path}": ${err.message}`));
+      });
+      upstream.end();
     });
-    // The client went away (e.g. `kubectl logs -f` stopped): stop reading from the node too.
-    res.on('close', () => upstream.destroy());
-    upstream.on('timeout', () => upstream.destroy(new Error('timed out waiting for the kubelet')));
-    upstream.on('error', (err) => {
-      if (res.headersSent) return resolve();
-      reject(new ApiError(500, 'InternalError', `Get "http://${host}:${port}${path}": ${err.message}`));
+  }
+
+  /** nodes/<name>/proxy/<path>: the request goes to the kubelet as it came; its answer comes back as it is. */
+  proxy(req: IncomingMessage, res: ServerResponse, node: KubeObject | undefined, nodeName: string, path: string, query: URLSearchParams): Promise<void> {
+    const { host, port } = kubeletAddress(node, nodeName);
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      // The user's own credentials stay here: the kubelet sees only the server's certificate.
+      if (v !== undefined && !hopByHop.includes(k) && k !== 'authorization') headers[k] = v;
+    }
+    const target = `${path}${query.size ? `?${query}` : ''}`;
+    return new Promise((resolve, reject) => {
+      const upstream = request(this.options(host, port, req.method ?? 'GET', target, headers), (answer) => {
+        const answerHeaders: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !hopByHop.includes(k)) answerHeaders[k] = v;
+        res.writeHead(answer.statusCode ?? 502, answerHeaders);
+        answer.pipe(res);
+        answer.on('end', () => resolve());
+        answer.on('error', () => resolve());
+      });
+      res.on('close', () => upstream.destroy());
+      upstream.on('timeout', () => upstream.destroy(new Error('timed out waiting for the kubelet')));
+      upstream.on('error', (err) => {
+        if (res.headersSent) return resolve();
+        reject(new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${err.message}`));
+      });
+      req.pipe(upstream);
     });
-    upstream.end();
-  });
+  }
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

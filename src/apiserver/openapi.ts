@@ -4,14 +4,15 @@
 // permissive: unknown fields are preserved. Kind schemas carry no x-kubernetes-group-version-kind
 // on purpose, so kubectl computes strategic merge patches from its compiled-in types.
 import { createHash } from 'node:crypto';
-import { apiVersionOf, groupVersions, resourceTypes, type ResourceType } from './registry.ts';
+import { apiVersionOf, groupVersions, isReviewType, resourceTypes, type ResourceType } from './registry.ts';
 
 function gvPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
 function schemaName(t: ResourceType): string {
-  const pkg = t.group ? t.group.replace(/\.k8s\.io$/, '') : 'core';
+  // Upstream names packages by the group's first label: io.k8s.api.rbac.v1.Role.
+  const pkg = t.group ? t.group.split('.')[0] : 'core';
   return `io.k8s.api.${pkg}.${t.version}.${t.kind}`;
 }
 
@@ -50,8 +51,13 @@ function gvDocument(group: string, version: string) {
   const schemas: Record<string, unknown> = {};
   for (const t of types) {
     const base = `/${gvPath(group, version)}${t.namespaced ? '/namespaces/{namespace}' : ''}/${t.plural}`;
-    paths[base] = operations(t, false);
-    paths[`${base}/{name}`] = operations(t, true);
+    if (isReviewType(t)) {
+      // Reviews are create-only: one POST on the collection, no item paths.
+      paths[base] = { post: operations(t, false).post };
+    } else {
+      paths[base] = operations(t, false);
+      paths[`${base}/{name}`] = operations(t, true);
+    }
     schemas[schemaName(t)] = {
       type: 'object',
       description: `${t.kind} (${apiVersionOf(t)})`,

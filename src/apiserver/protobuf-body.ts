@@ -14,6 +14,18 @@ const messageByKind: Record<string, string> = {
   'v1/ConfigMap': 'k8s.ConfigMap',
   'v1/Secret': 'k8s.Secret',
   'v1/ServiceAccount': 'k8s.ServiceAccount',
+  'authentication.k8s.io/v1/TokenRequest': 'k8s.TokenRequest',
+  'authentication.k8s.io/v1/TokenReview': 'k8s.TokenReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'k8s.SelfSubjectReview',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'k8s.SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'k8s.SubjectAccessReview',
+  // Its spec has only the first two fields of SubjectAccessReviewSpec, with the same numbers.
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'k8s.SelfSubjectAccessReview',
+  'rbac.authorization.k8s.io/v1/Role': 'k8s.Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'k8s.ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'k8s.RoleBinding',
+  // The same fields, with the same numbers.
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'k8s.RoleBinding',
 };
 
 export const protobufMediaType = 'application/vnd.kubernetes.protobuf';
@@ -54,7 +66,7 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
 
 // Go's encoder writes non-pointer scalars even when unset ("", 0): drop them, as JSON would
 // omit them. Map values (labels, data, ...) are user data and stay as they are.
-const userMaps = new Set(['labels', 'annotations', 'data', 'binaryData', 'stringData']);
+const userMaps = new Set(['labels', 'annotations', 'data', 'binaryData', 'stringData', 'matchLabels']);
 
 function pruneUnset(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => pruneUnset(v));

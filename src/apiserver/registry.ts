@@ -16,12 +16,16 @@ export interface ResourceType {
   fieldSelectors: string[];
   /** PUT may create the object when it does not exist (kube: AllowCreateOnUpdate). */
   createOnUpdate: boolean;
+  /** The verbs discovery lists; reviews are create-only and never stored. */
+  verbs: string[];
 }
+
+export const objectVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function type(t: Partial<ResourceType> & Pick<ResourceType, 'kind' | 'plural' | 'namespaced'>): ResourceType {
   return {
     group: '', version: 'v1', singular: t.kind.toLowerCase(), shortNames: [], categories: [], subresources: [],
-    fieldSelectors: [], createOnUpdate: false, ...t,
+    fieldSelectors: [], createOnUpdate: false, verbs: objectVerbs, ...t,
   };
 }
 
@@ -29,22 +33,46 @@ const eventFields = ['involvedObject.kind', 'involvedObject.namespace', 'involve
   'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent',
   'source', 'type'];
 
+export const rbacGroup = 'rbac.authorization.k8s.io';
+
 export const resourceTypes: ResourceType[] = [
   type({ kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], fieldSelectors: ['status.phase'] }),
   type({ kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log'],
     fieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork',
       'status.phase', 'status.podIP', 'status.nominatedNodeName'] }),
-  type({ kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], subresources: ['status'], fieldSelectors: ['spec.unschedulable'] }),
+  type({ kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'], fieldSelectors: ['spec.unschedulable'] }),
   type({ kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: eventFields, createOnUpdate: true }),
   type({ kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] }),
   type({ kind: 'Secret', plural: 'secrets', namespaced: true, fieldSelectors: ['type'] }),
-  type({ kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'] }),
+  type({ kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], subresources: ['token'] }),
   type({ group: 'events.k8s.io', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], createOnUpdate: true,
     fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion',
       'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'] }),
   type({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases', namespaced: true }),
   type({ group: 'node.k8s.io', kind: 'RuntimeClass', plural: 'runtimeclasses', namespaced: false }),
+  ...reviewTypes(),
+  type({ group: rbacGroup, kind: 'Role', plural: 'roles', namespaced: true }),
+  type({ group: rbacGroup, kind: 'RoleBinding', plural: 'rolebindings', namespaced: true }),
+  type({ group: rbacGroup, kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
+  type({ group: rbacGroup, kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false }),
 ];
+
+/** Create-only kinds answered at once, never stored: authentication and authorization reviews. */
+function reviewTypes(): ResourceType[] {
+  const review = (group: string, kind: string, namespaced = false) =>
+    type({ group, kind, plural: `${kind.toLowerCase()}s`, namespaced, verbs: ['create'] });
+  return [
+    review('authentication.k8s.io', 'TokenReview'),
+    review('authentication.k8s.io', 'SelfSubjectReview'),
+    review('authorization.k8s.io', 'SubjectAccessReview'),
+    review('authorization.k8s.io', 'SelfSubjectAccessReview'),
+    review('authorization.k8s.io', 'LocalSubjectAccessReview', true),
+  ];
+}
+
+export function isReviewType(t: ResourceType): boolean {
+  return t.verbs.length === 1 && t.verbs[0] === 'create';
+}
 
 export function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;

@@ -3,22 +3,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, gone, methodNotAllowed, unsupportedMediaType } from './errors.ts';
 import { mediaTypeOf, parseBody, readBody, sendJson } from './http-io.ts';
-import { applyStrategicMergePatch } from './patch.ts';
-import { patchTypeOf } from './patch.ts';
-import { proxyPodLogs } from './node-proxy.ts';
-import { apiVersionOf, resourceKey, resourceTypes, type ResourceType } from './registry.ts';
+import { applyPatch, applyStrategicMergePatch, patchTypeOf } from './patch.ts';
+import { apiVersionOf, type ResourceType } from './registry.ts';
 import type { DeleteOptions, ResourceService } from './resources.ts';
 import type { ResourceRoute } from './routes.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { KubeObject } from './store.ts';
 import { toTable, wantsTable, type TableOptions } from './tables.ts';
 import type { WatchHub } from './watch.ts';
+import type { UserInfo } from './auth/attributes.ts';
+import { admitWrite, type WriteRequest } from './auth/write-admission.ts';
 
 export class ResourceHandlers {
   constructor(private readonly resources: ResourceService, private readonly watches: WatchHub) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, user: UserInfo): Promise<void> {
     const { type, name, subresource } = route;
+    const admit = (w: Omit<WriteRequest, 'type' | 'namespace'>) => admitWrite(user, { type, namespace, ...w }, this.resources.store);
     const namespace = route.namespace ?? '';
     const method = req.method ?? 'GET';
     // Refused rather than ignored: a server-side dry run must never change anything.
@@ -27,26 +28,33 @@ export class ResourceHandlers {
       if (method === 'GET') return query.get('watch') === 'true' || query.get('watch') === '1' ? this.watch(req, res, route, query) : this.list(req, res, route, query);
       // Writes to a namespaced collection need the namespace in the URL.
       if (type.namespaced && route.namespace === undefined) throw methodNotAllowed();
-      if (method === 'POST') return sendJson(res, 201, this.resources.create(type, namespace, await this.body(req, type)));
-      if (method === 'DELETE') return this.deleteCollection(req, res, route, query);
+      if (method === 'POST') {
+        const body = await this.body(req, type);
+        admit({ verb: 'create', name: String((body as KubeObject)?.metadata?.name ?? ''), incoming: body as KubeObject });
+        return sendJson(res, 201, this.resources.create(type, namespace, body));
+      }
+      if (method === 'DELETE') return this.deleteCollection(req, res, route, query, user);
       throw methodNotAllowed();
     }
     if (type.namespaced && route.namespace === undefined) throw methodNotAllowed();
+    // A watch of one object by name (?watch=true on its own URL) is a watch narrowed to that name.
+    if (method === 'GET' && !subresource && (query.get('watch') === 'true' || query.get('watch') === '1')) {
+      const narrowed = new URLSearchParams(query);
+      narrowed.set('fieldSelector', [query.get('fieldSelector'), `metadata.name=${name}`].filter(Boolean).join(','));
+      return this.watch(req, res, { ...route, name: undefined }, narrowed);
+    }
     if (subresource === 'binding') {
       if (method !== 'POST') throw methodNotAllowed();
-      this.resources.bind(namespace, name, await this.body(req, type, 'Binding'));
+      const binding = await this.body(req, type, 'Binding');
+      admit({ verb: 'create', name, subresource, incoming: binding as KubeObject, existing: this.resources.get(type, namespace, name) });
+      this.resources.bind(namespace, name, binding);
       return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-    }
-    if (subresource === 'log') {
-      if (method !== 'GET') throw methodNotAllowed();
-      const pod = this.resources.get(type, namespace, name);
-      const nodeType = resourceTypes.find((t) => t.plural === 'nodes')!;
-      const node = pod.spec?.nodeName ? this.resources.store.get(resourceKey(nodeType), '', pod.spec.nodeName) : undefined;
-      return proxyPodLogs(res, pod, node, query);
     }
     if (subresource === 'finalize') {
       if (method !== 'PUT') throw methodNotAllowed();
-      return sendJson(res, 200, this.resources.update(type, namespace, name, await this.body(req, type)));
+      const body = await this.body(req, type);
+      admit({ verb: 'update', name, subresource, incoming: body as KubeObject, existing: this.existing(type, namespace, name) });
+      return sendJson(res, 200, this.resources.update(type, namespace, name, body));
     }
     switch (method) {
       case 'GET': {
@@ -54,13 +62,17 @@ export class ResourceHandlers {
         if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(type, [obj], { resourceVersion: obj.metadata.resourceVersion }, tableOptions(query)));
         return sendJson(res, 200, obj);
       }
-      case 'PUT':
-        return sendJson(res, 200, this.resources.update(type, namespace, name, await this.body(req, type), subresource));
+      case 'PUT': {
+        const body = await this.body(req, type);
+        admit({ verb: 'update', name, subresource, incoming: body as KubeObject, existing: this.existing(type, namespace, name) });
+        return sendJson(res, 200, this.resources.update(type, namespace, name, body, subresource));
+      }
       case 'PATCH':
-        return this.patch(req, res, route, namespace, name);
+        return this.patch(req, res, route, namespace, name, user);
       case 'DELETE': {
         if (subresource) throw methodNotAllowed();
         const options = await this.deleteOptions(req, query);
+        admit({ verb: 'delete', name, existing: this.resources.get(type, namespace, name) });
         const { object, removed } = this.resources.delete(type, namespace, name, options);
         // Pods come back as the object; other kinds as a Success Status once removed.
         if (type.kind === 'Pod' || !removed) return sendJson(res, 200, object);
@@ -114,30 +126,45 @@ export class ResourceHandlers {
     });
   }
 
-  private async patch(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, namespace: string, name: string): Promise<void> {
+  private existing(type: ResourceType, namespace: string, name: string): KubeObject | undefined {
+    try {
+      return this.resources.get(type, namespace, name);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async patch(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, namespace: string, name: string, user: UserInfo): Promise<void> {
     const { type, subresource } = route;
+    const admit = (incoming: KubeObject, existing: KubeObject | undefined) =>
+      admitWrite(user, { verb: existing ? 'patch' : 'create', type, namespace, name, subresource, incoming, existing }, this.resources.store);
     const media = mediaTypeOf(req);
     const text = await readBody(req);
     if (media === 'application/apply-patch+yaml') {
       // Server-side apply, simplified: create when missing, else merge like a strategic patch.
       const applied = parseBody(text, media, describe(type)) as KubeObject;
-      let existing: KubeObject | undefined;
-      try {
-        existing = this.resources.get(type, namespace, name);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      const existing = this.existing(type, namespace, name);
+      if (!existing) {
+        const created = { ...applied, metadata: { ...(applied?.metadata ?? {}), name } };
+        admit(created, undefined);
+        return sendJson(res, 201, this.resources.create(type, namespace, created));
       }
-      if (!existing) return sendJson(res, 201, this.resources.create(type, namespace, { ...applied, metadata: { ...(applied?.metadata ?? {}), name } }));
       const merged = applyStrategicMergePatch(type.kind, existing, applied);
+      admit(merged, existing);
       return sendJson(res, 200, this.resources.update(type, namespace, name, merged, subresource));
     }
     const patchType = patchTypeOf(media);
     if (!patchType) throw unsupportedMediaType(media);
     const patch = parseBody(text, 'application/json', describe(type));
+    const existing = this.resources.get(type, namespace, name);
+    const patched = applyPatch(patchType, type.kind, existing, patch);
+    // A patch that yields no object is refused below with kube's 400; nothing to admit.
+    if (patched !== null && typeof patched === 'object' && !Array.isArray(patched)) admit(patched as KubeObject, existing);
     sendJson(res, 200, this.resources.patch(type, namespace, name, patchType, patch, subresource));
   }
 
-  private async deleteCollection(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  private async deleteCollection(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, user: UserInfo): Promise<void> {
     const { type } = route;
     const options = await this.deleteOptions(req, query);
     const matched = this.resources.list(type, route.namespace, {
@@ -146,6 +173,7 @@ export class ResourceHandlers {
     });
     const items: KubeObject[] = [];
     for (const o of matched) {
+      admitWrite(user, { verb: 'delete', type, namespace: o.metadata.namespace ?? '', name: o.metadata.name, existing: o }, this.resources.store);
       try {
         items.push(this.resources.delete(type, o.metadata.namespace ?? '', o.metadata.name, options).object);
       } catch (err) {

@@ -5,10 +5,11 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound, type FieldError,
 } from './errors.ts';
+import { defaultRbacObject, rbacNameProblem, rbacValidationErrors } from './auth/rbac-validation.ts';
 import { generateName, nameProblem } from './names.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 import { defaultPod, initialPodStatus, podSpecUpdateErrors, validatePod } from './pod-defaults.ts';
-import { apiVersionOf, resourceKey, resourceTypes, type ResourceType } from './registry.ts';
+import { apiVersionOf, rbacGroup, resourceKey, resourceTypes, type ResourceType } from './registry.ts';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors.ts';
 import type { KubeObject, ObjectStore } from './store.ts';
 
@@ -49,7 +50,7 @@ export class ResourceService {
     if (!meta.name && meta.generateName) meta.name = generateName(String(meta.generateName));
     const name = String(meta.name ?? '');
     if (!name) throw invalid(t.kind, t.group, '', [{ type: 'Required', field: 'metadata.name', detail: 'name or generateName is required' }]);
-    const problem = nameProblem(name, t.plural === 'namespaces');
+    const problem = t.group === rbacGroup ? rbacNameProblem(name) : nameProblem(name, t.plural === 'namespaces');
     if (problem) throw invalid(t.kind, t.group, name, [{ type: 'Invalid', field: 'metadata.name', detail: problem, value: name }]);
     if (t.namespaced) this.requireLiveNamespace(meta.namespace);
     if (this.store.get(resourceKey(t), meta.namespace ?? '', name)) throw alreadyExists(t.plural, t.group, name);
@@ -154,8 +155,9 @@ export class ResourceService {
         if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
       }
       if (t.kind === 'Secret') convertStringData(next);
+      defaultRbacObject(t, next);
       if (!isDeepStrictEqual(existing.spec, next.spec)) next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
-      this.validate(t, next);
+      this.validate(t, next, existing);
     }
     next.apiVersion = apiVersionOf(t);
     next.kind = t.kind;
@@ -228,6 +230,7 @@ export class ResourceService {
   }
 
   private prepareForCreate(t: ResourceType, obj: KubeObject): void {
+    defaultRbacObject(t, obj);
     if (t.group) return;
     switch (t.kind) {
       case 'Pod':
@@ -246,8 +249,8 @@ export class ResourceService {
     }
   }
 
-  private validate(t: ResourceType, obj: KubeObject): void {
-    const errors: FieldError[] = [];
+  private validate(t: ResourceType, obj: KubeObject, existing?: KubeObject): void {
+    const errors: FieldError[] = [...rbacValidationErrors(t, obj, existing)];
     if (t.kind === 'Pod' && !t.group) errors.push(...validatePod(obj));
     if (t.kind === 'RuntimeClass' && !obj.handler) errors.push({ type: 'Required', field: 'handler', detail: '' });
     if (t.kind === 'Lease' && obj.spec?.leaseDurationSeconds !== undefined && !(obj.spec.leaseDurationSeconds > 0)) {

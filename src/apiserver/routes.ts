@@ -8,6 +8,8 @@ export interface ResourceRoute {
   namespace?: string;
   name?: string;
   subresource?: string;
+  /** For nodes/<name>/proxy/...: the path to request from the node, "/" at least. */
+  proxyPath?: string;
 }
 
 /** The resource a /api or /apis path names, undefined for discovery paths, 404 for unknown resources. */
@@ -38,6 +40,8 @@ export function parseResourcePath(pathname: string): ResourceRoute | undefined {
     namespace = rest[1];
     rest = rest.slice(2);
   }
+  // Only the proxy subresource takes a path of its own after it.
+  const proxyTail = rest.length > 3 && rest[2] === 'proxy' ? rest.splice(3) : undefined;
   if (rest.length > 3) throw unknownResource();
   const [plural, name, subresource] = rest;
   const type = findResourceType(group, version, plural);
@@ -45,5 +49,10 @@ export function parseResourcePath(pathname: string): ResourceRoute | undefined {
   if (namespace !== undefined && !type.namespaced) throw unknownResource();
   if (subresource !== undefined && !type.subresources.includes(subresource)) throw unknownResource();
   if (name === '') throw unknownResource();
+  if (subresource === 'proxy') {
+    const tail = (proxyTail ?? []).map(encodeURIComponent).join('/');
+    const trailingSlash = tail && pathname.endsWith('/') ? '/' : '';
+    return { type, namespace, name, subresource, proxyPath: `/${tail}${trailingSlash}` };
+  }
   return { type, namespace, name, subresource };
 }

@@ -127,6 +127,23 @@ function eventColumns(regardingField: string, messageField: string): Column[] {
   ];
 }
 
+const createdAtColumn: Column = { name: 'Created At', type: 'date', cell: (o) => o.metadata.creationTimestamp ?? '' };
+
+/** Subjects as kubectl's wide columns list them: users, groups, and service accounts as namespace/name. */
+function subjectNames(kind: string): Column['cell'] {
+  return (b) => ((b.subjects ?? []) as any[]).filter((s) => s?.kind === kind)
+    .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
+}
+
+const bindingColumns: Column[] = [
+  nameColumn,
+  { name: 'Role', type: 'string', cell: (b) => `${b.roleRef?.kind ?? ''}/${b.roleRef?.name ?? ''}` },
+  ageColumn,
+  { name: 'Users', type: 'string', priority: 1, cell: subjectNames('User') },
+  { name: 'Groups', type: 'string', priority: 1, cell: subjectNames('Group') },
+  { name: 'ServiceAccounts', type: 'string', priority: 1, cell: subjectNames('ServiceAccount') },
+];
+
 const columnsByKind: Record<string, Column[]> = {
   '/Pod': podColumns,
   '/Node': nodeColumns,
@@ -138,6 +155,10 @@ const columnsByKind: Record<string, Column[]> = {
   'events.k8s.io/Event': eventColumns('regarding', 'note'),
   'coordination.k8s.io/Lease': [nameColumn, { name: 'Holder', type: 'string', cell: (l) => l.spec?.holderIdentity ?? '' }, ageColumn],
   'node.k8s.io/RuntimeClass': [nameColumn, { name: 'Handler', type: 'string', cell: (r) => r.handler ?? '' }, ageColumn],
+  'rbac.authorization.k8s.io/Role': [nameColumn, createdAtColumn],
+  'rbac.authorization.k8s.io/ClusterRole': [nameColumn, createdAtColumn],
+  'rbac.authorization.k8s.io/RoleBinding': bindingColumns,
+  'rbac.authorization.k8s.io/ClusterRoleBinding': bindingColumns,
 };
 
 function columnsOf(t: ResourceType): Column[] {

@@ -115,7 +115,7 @@ export async function selfSignedServingCertificate(name: string, hosts: string[]
   const ca = await createCertificateAuthority(`${name}-ca@${stamp}`, 365);
   const serving = await ca.issue({ commonName: `${name}@${stamp}`, hosts: [name, ...hosts], usages: ['serverAuth'], validityDays: 365 });
   // The chain (leaf, then CA) lets a client that trusts the CA verify the leaf.
-  return { certPem: serving.certPem + ca.certPem, keyPem: serving.keyPem, caPem: ca.certPem };
+  return { certPem: `${serving.certPem.trimEnd()}\n${ca.certPem.trimEnd()}\n`, keyPem: serving.keyPem, caPem: ca.certPem };
 }
 
 /** True when the PEM holds a certificate that is valid now and for at least `marginMs` more. */

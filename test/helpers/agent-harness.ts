@@ -56,7 +56,10 @@ export interface AgentHarness {
   /** CRI on the world's containerd: what really runs, independent of the agent. */
   cri: CriClient;
   nodeName: string;
+  /** The admin's kubeconfig (kubectl's). */
   kubeconfigPath: string;
+  /** The node's own kubeconfig (CN=system:node:<nodeName>): what the agent runs with. */
+  nodeKubeconfigPath: string;
   /** --pod-manifest-path: static pod files go here. */
   manifestDir: string;
   /** The agent's stdout+stderr (pino JSON), for diagnosis. */
@@ -94,18 +97,6 @@ function dockerConfigJson(world: TestWorld): string {
   return JSON.stringify({ auths: { [host]: { username, password, auth } } });
 }
 
-/** client-node 2.x refuses an http:// server unless TLS checks are declared off. */
-function plainHttpKubeConfig(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'dev', server: url, skipTLSVerify: true }],
-    users: [{ name: 'dev' }],
-    contexts: [{ name: 'dev', cluster: 'dev', user: 'dev', namespace }],
-    currentContext: 'dev',
-  });
-  return kc;
-}
-
 export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptions = {}): Promise<AgentHarness> {
   const nodeName = opts.nodeName ?? 'agent-e2e';
   const dir = mkdtempSync(join(tmpdir(), 'mk-agent-e2e-'));
@@ -113,6 +104,8 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
   const podLogsDir = join(dir, 'pod-logs');
   const manifestDir = join(dir, 'manifests');
   const kubeconfigPath = join(dir, 'kubeconfig');
+  const nodeKubeconfigPath = join(dir, 'node-kubeconfig');
+  const clientCaPath = join(dir, 'client-ca.crt');
   const configPath = join(dir, 'kubelet-config.yaml');
   const agentLogPath = join(dir, 'agent.log');
   for (const d of [rootDir, podLogsDir, manifestDir]) mkdirSync(d, { recursive: true });
@@ -145,9 +138,13 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
   });
 
   world = opts.world ?? (await startTestWorld({ logger: quiet }));
-  // Plain http: kubectl prompts for a password on an https server with an empty user.
   api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet });
-  const kubeConfig = plainHttpKubeConfig(api.url);
+  // The admin's kubeconfig (cluster CA, client certificate in system:masters), its context in `namespace`.
+  const kubeConfig = api.kubeConfig();
+  // The agent runs as the node, as a kubelet does, and trusts the cluster CA for client
+  // certificates on its node API (the dev control plane proxies with one from that CA).
+  writeFileSync(nodeKubeconfigPath, await api.nodeKubeconfig(nodeName), { mode: 0o600 });
+  writeFileSync(clientCaPath, api.caCertPem);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const nodeV1 = kubeConfig.makeApiClient(NodeV1Api);
   cri = CriClient.connect(world.containerdEndpoint, { timeoutMs: 30_000 });
@@ -179,7 +176,8 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
     const args = [
       agentBin,
       '--config', configPath,
-      '--kubeconfig', kubeconfigPath,
+      '--kubeconfig', nodeKubeconfigPath,
+      '--client-ca-file', clientCaPath,
       '--hostname-override', nodeName,
       '--container-runtime-endpoint', world!.containerdEndpoint,
       '--root-dir', rootDir,
@@ -272,6 +270,7 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
     cri,
     nodeName,
     kubeconfigPath,
+    nodeKubeconfigPath,
     manifestDir,
     agentLogPath,
     agent: undefined as unknown as AgentProcess,

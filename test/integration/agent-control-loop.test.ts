@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { Agent, fetch as fetchWith } from 'undici';
+import { createCertificateAuthority, type CertificateAndKey } from '../../src/tls/certificates.ts';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
@@ -22,6 +24,8 @@ let agent: RunningAgent;
 let runtime: FakePodRuntime;
 let kube: CoreV1Api;
 let coordination: CoordinationV1Api;
+/** A client certificate of the agent's --client-ca-file, for the node API. */
+let nodeApiClient: CertificateAndKey;
 
 /** The value the probe yields once it yields one (errors count as not yet). */
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> =>
@@ -41,6 +45,9 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'agent-loop-'));
   apiServer = await startApiServer({ port: 0, logger: silent, binder: false });
   runtime = new FakePodRuntime();
+  const clientCa = await createCertificateAuthority('loop-client-ca');
+  writeFileSync(join(dir, 'client-ca.crt'), clientCa.certPem);
+  nodeApiClient = await clientCa.issue({ commonName: 'loop-admin', usages: ['clientAuth'] });
   const config: AgentConfig = {
     ...defaultConfig,
     nodeName,
@@ -51,6 +58,10 @@ before(async () => {
     healthzPort: 0,
     address: '127.0.0.1',
     nodeLabels: { 'example.com/pool': 'test' },
+    authentication: { ...defaultConfig.authentication, x509: { clientCAFile: join(dir, 'client-ca.crt') } },
+    // Certificate holders are allowed without asking the API server (its SubjectAccessReview is
+    // exercised by the node API security tests).
+    authorization: { ...defaultConfig.authorization, mode: 'AlwaysAllow' },
     intervals: { ...defaultConfig.intervals, leaseRenewMs: 200, nodeStatusUpdateMs: 200, plegRelistMs: 100, staticPodRescanMs: 300 },
   };
   const { mkdirSync } = await import('node:fs');
@@ -171,7 +182,9 @@ test('healthz and the node API answer', async () => {
   const healthz = await fetch(`http://127.0.0.1:${agent.healthzPort}/healthz`);
   assert.equal(healthz.status, 200);
   assert.equal(await healthz.text(), 'ok');
-  const pods = await (await fetch(`http://127.0.0.1:${agent.port}/pods`)).json() as { kind: string; items: V1Pod[] };
+  const dispatcher = new Agent({ connect: { ca: agent.servingCertificate.certPem, cert: nodeApiClient.certPem, key: nodeApiClient.keyPem } });
+  const pods = await (await fetchWith(`https://127.0.0.1:${agent.port}/pods`, { dispatcher })).json() as { kind: string; items: V1Pod[] };
+  await dispatcher.close();
   assert.equal(pods.kind, 'PodList');
   assert.ok(pods.items.some((p) => p.metadata?.name === 'quick'));
 });

@@ -16,6 +16,11 @@ const bin = join(import.meta.dirname, '../../bin/mini-kubelet.mjs');
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> =>
   pollFor(async () => (await probe()) || undefined, { what, timeoutMs, intervalMs: 200 });
 
+/** The NODE column of `kubectl get pods -o wide --no-headers` lines. */
+function nodeName(lines: string[]): string {
+  return lines[0]!.trim().split(/\s+/)[6]!;
+}
+
 test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-dev-'));
   const kubeconfig = join(dir, 'kubeconfig');
@@ -45,6 +50,11 @@ test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000
   }, 30_000);
   assert.ok(pods.some((l) => l.startsWith('sleeper ')));
   assert.ok(pods.some((l) => l.startsWith('two-containers ') && /\s2\/2\s/.test(l)));
+  // Logs travel admin → dev control plane → the node API (the control plane's client certificate,
+  // checked by the agent's SubjectAccessReview) → the log file; a refusal anywhere fails kubectl.
+  await run('kubectl', ['logs', 'two-containers', '-c', 'talker'], { env, timeout: 20_000 });
+  const { stdout: nodePods } = await run('kubectl', ['get', '--raw', `/api/v1/nodes/${nodeName(pods)}/proxy/pods`], { env, timeout: 20_000 });
+  assert.ok((JSON.parse(nodePods).items as Array<{ metadata: { name: string } }>).some((p) => p.metadata.name === 'two-containers'));
 
   child.kill('SIGINT');
   let timer: NodeJS.Timeout | undefined;

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { Agent, fetch as fetchWith } from 'undici';
+import { createCertificateAuthority, type CertificateAndKey } from '../../src/tls/certificates.ts';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { startSimRuntime, type SimRuntime } from '../../src/cri/sim/index.ts';
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
@@ -24,6 +26,8 @@ let agent: RunningAgent | undefined;
 let kube: CoreV1Api;
 let kubeConfig: KubeConfig;
 let config: AgentConfig;
+/** A client certificate of the agent's --client-ca-file, for the node API. */
+let nodeApiClient: CertificateAndKey;
 
 /** The value the probe yields once it yields one (errors count as not yet). */
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> =>
@@ -56,6 +60,9 @@ before(async () => {
   sim = await startSimRuntime({ socketPath: join(dir, 'sim.sock'), images: ['busybox:1.36'] });
   kubeConfig = apiServer.kubeConfig();
   kube = kubeConfig.makeApiClient(CoreV1Api);
+  const clientCa = await createCertificateAuthority('sim-client-ca');
+  writeFileSync(join(dir, 'client-ca.crt'), clientCa.certPem);
+  nodeApiClient = await clientCa.issue({ commonName: 'sim-admin', usages: ['clientAuth'] });
   config = {
     ...defaultConfig,
     nodeName,
@@ -67,6 +74,8 @@ before(async () => {
     port: 0,
     healthzPort: 0,
     address: '127.0.0.1',
+    authentication: { ...defaultConfig.authentication, x509: { clientCAFile: join(dir, 'client-ca.crt') } },
+    authorization: { ...defaultConfig.authorization, mode: 'AlwaysAllow' },
     intervals: { ...defaultConfig.intervals, leaseRenewMs: 500, nodeStatusUpdateMs: 500, plegRelistMs: 200, staticPodRescanMs: 500, syncErrorBackoffMs: 200 },
   };
   mkdirSync(config.podManifestPath!, { recursive: true });
@@ -97,8 +106,10 @@ test('a pod runs over CRI, serves its logs, and deletion leaves no sandbox', asy
   const running = await waitRunning('web');
   assert.ok(running.status?.podIP, 'the pod has an IP');
   assert.match(running.status!.containerStatuses![0].containerID!, /^\S+:\/\/\S+$/);
-  const logs = await fetch(`http://127.0.0.1:${agent!.port}/containerLogs/default/web/app`);
+  const dispatcher = new Agent({ connect: { ca: agent!.servingCertificate.certPem, cert: nodeApiClient.certPem, key: nodeApiClient.keyPem } });
+  const logs = await fetchWith(`https://127.0.0.1:${agent!.port}/containerLogs/default/web/app`, { dispatcher });
   assert.equal(logs.status, 200);
+  await dispatcher.close();
 
   await kube.deleteNamespacedPod({ namespace: 'default', name: 'web' });
   await waitFor('web gone from the API', () => gone('web'));

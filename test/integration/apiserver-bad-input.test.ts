@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
+import { apiFetch } from '../helpers/api-client.ts';
 
 let server: RunningApiServer;
 
 async function call(method: string, path: string, body?: string, contentType = 'application/json') {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await apiFetch(server, path, {
     method, body, headers: body !== undefined ? { 'Content-Type': contentType } : {}, signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
@@ -34,7 +35,7 @@ describe('dev API server answers bad input like kube-apiserver', { timeout: 60_0
   });
   after(() => server?.stop());
   afterEach(async () => {
-    const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    const res = await apiFetch(server, '/healthz', { signal: AbortSignal.timeout(5_000) });
     assert.equal(await res.text(), 'ok');
   });
 
@@ -141,14 +142,14 @@ describe('dev API server answers bad input like kube-apiserver', { timeout: 60_0
     assertStatus(await call('GET', '/api/v1/namespaces/default/pods?limit=1&continue=garbage'), 400, 'BadRequest');
     const small = await startApiServer({ port: 0, historySize: 2, logger: pino({ level: 'silent' }) });
     try {
-      const post = (name: string) => fetch(`${small.url}/api/v1/namespaces/default/configmaps`, {
+      const post = (name: string) => apiFetch(small, '/api/v1/namespaces/default/configmaps', {
         method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ metadata: { name } }),
       });
       for (const name of ['a', 'b', 'c']) assert.equal((await post(name)).status, 201);
-      const page = await (await fetch(`${small.url}/api/v1/namespaces/default/configmaps?limit=1`)).json() as any;
+      const page = await (await apiFetch(small, '/api/v1/namespaces/default/configmaps?limit=1')).json() as any;
       assert.ok(page.metadata.continue);
       for (const name of ['d', 'e', 'f']) assert.equal((await post(name)).status, 201);
-      const res = await fetch(`${small.url}/api/v1/namespaces/default/configmaps?limit=1&continue=${page.metadata.continue}`);
+      const res = await apiFetch(small, `/api/v1/namespaces/default/configmaps?limit=1&continue=${page.metadata.continue}`);
       assert.equal(res.status, 410);
       const status = await res.json() as any;
       assert.equal(status.reason, 'Expired');
@@ -178,13 +179,13 @@ describe('no request shape crashes the dev API server', { timeout: 120_000 }, ()
     for (const c of collections) {
       const valid = c.endsWith('/pods') ? { metadata: { name: 'ok' }, spec: { containers: [{ name: 'c', image: 'i' }] } }
         : c.endsWith('runtimeclasses') ? { metadata: { name: 'ok' }, handler: 'runc' } : { metadata: { name: c.endsWith('namespaces') ? 'okns' : 'ok' } };
-      const res = await fetch(`${fuzzServer.url}${c}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(valid) });
+      const res = await apiFetch(fuzzServer, c, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(valid) });
       assert.equal(res.status, 201, `${c}: ${await res.text()}`);
       names[c] = valid.metadata.name;
     }
     const failures: string[] = [];
     const attempt = async (method: string, path: string, body: string, contentType: string) => {
-      const res = await fetch(`${fuzzServer.url}${path}`, { method, headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(10_000) });
+      const res = await apiFetch(fuzzServer, path, { method, headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(10_000) });
       const text = await res.text();
       if (res.status >= 500) failures.push(`${method} ${path} ${contentType} ${body} -> ${res.status} ${text}`);
       else JSON.parse(text);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
+import { apiFetch } from '../helpers/api-client.ts';
 
 const kubectlPath = '/usr/bin/kubectl';
 
@@ -45,7 +46,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 async function apiRequest(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await apiFetch(server, path, {
     method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, json: await res.json() };

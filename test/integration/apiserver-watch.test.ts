@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
+import { apiFetch } from '../helpers/api-client.ts';
 
 let server: RunningApiServer;
 
@@ -11,7 +12,7 @@ interface Stream { events: any[]; ended: Promise<void>; abort(): void }
 
 async function openWatch(path: string, headers: Record<string, string> = {}): Promise<Stream> {
   const controller = new AbortController();
-  const res = await fetch(`${server.url}${path}`, { headers, signal: controller.signal });
+  const res = await apiFetch(server, path, { headers, signal: controller.signal });
   assert.equal(res.status, 200);
   const events: any[] = [];
   const ended = (async () => {
@@ -42,7 +43,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): 
 }
 
 async function send(method: string, path: string, body: unknown, contentType = 'application/json') {
-  const res = await fetch(`${server.url}${path}`, { method, headers: { 'Content-Type': contentType }, body: JSON.stringify(body) });
+  const res = await apiFetch(server, path, { method, headers: { 'Content-Type': contentType }, body: JSON.stringify(body) });
   const json = await res.json() as any;
   assert.ok(res.ok, JSON.stringify(json));
   return json;
@@ -57,7 +58,7 @@ describe('watch', { timeout: 60_000 }, () => {
   after(() => server?.stop());
 
   test('objects entering and leaving a label selection arrive as ADDED and DELETED', async () => {
-    const list = await (await fetch(`${server.url}/api/v1/namespaces/default/configmaps`)).json() as any;
+    const list = await (await apiFetch(server, '/api/v1/namespaces/default/configmaps')).json() as any;
     const w = await openWatch(`/api/v1/namespaces/default/configmaps?watch=true&labelSelector=app%3Dweb&resourceVersion=${list.metadata.resourceVersion}`);
     try {
       await send('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'cm' } });
@@ -69,6 +70,19 @@ describe('watch', { timeout: 60_000 }, () => {
       assert.deepEqual(w.events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED cm', 'MODIFIED cm', 'DELETED cm', 'ADDED other']);
       const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
       assert.deepEqual(rvs, [...rvs].sort((a, b) => a - b));
+    } finally {
+      w.abort();
+    }
+  });
+
+  test('a watch on one object\'s URL sees only that object', async () => {
+    const list = await (await apiFetch(server, '/api/v1/namespaces/default/configmaps')).json() as any;
+    const w = await openWatch(`/api/v1/namespaces/default/configmaps/single?watch=true&resourceVersion=${list.metadata.resourceVersion}`);
+    try {
+      await send('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'not-single' } });
+      await send('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'single' } });
+      await waitFor('the ADDED event', () => w.events.length >= 1);
+      assert.deepEqual(w.events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED single']);
     } finally {
       w.abort();
     }

@@ -50,3 +50,31 @@ test('a 410 during the watch relists and emits what changed meanwhile', async ()
     sub.unsubscribe();
   }
 });
+
+test('malformed objects in list and watch events are skipped and logged; the source keeps going', async () => {
+  const watches: Array<{ onEvent: (t: WatchEventType, o: any) => void }> = [];
+  const api = {
+    listPods: async () => ({ items: [{ spec: {} }, pod('a', '1')], metadata: { resourceVersion: '2' } }),
+    watchPods: async (_s: string, _rv: string, onEvent: (t: WatchEventType, o: any) => void) => {
+      watches.push({ onEvent });
+      return () => {};
+    },
+  } as unknown as KubeApi;
+  const warnings: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+  const updates: PodUpdate[] = [];
+  const sub = apiPodSource(api, 'n', logger, { retryDelayMs: 10 }).subscribe((u) => updates.push(u));
+  try {
+    await waitFor(() => watches.length === 1, 'the watch');
+    for (const bad of [null, 'text', {}, { metadata: null }, { metadata: { name: 'no-uid' } }, { metadata: { uid: 'u', name: 7 } }]) {
+      watches[0].onEvent('ADDED', bad);
+      watches[0].onEvent('DELETED', bad);
+    }
+    watches[0].onEvent('ADDED', pod('b', '3'));
+    assert.deepEqual(updates.map((u) => `${u.op} ${u.pod.metadata?.name}`), ['ADD a', 'ADD b']);
+    assert.ok(warnings.some((w) => /malformed pod/.test(w)), 'the skipped objects were logged');
+    assert.equal(watches.length, 1, 'the watch was not restarted');
+  } finally {
+    sub.unsubscribe();
+  }
+});

@@ -29,6 +29,9 @@ const cases: Array<[string, string[], RegExp]> = [
   ['a malformed label', ['--node-labels', 'a=b,c'], /--node-labels: "c" is not key=value/],
   ['a malformed taint', ['--register-with-taints', 'a=b:Never'], /--register-with-taints: invalid taint effect "Never"/],
   ['an unknown config field', ['--config', badConfig], /maxPodz: unknown field/],
+  ['an unknown authorization mode', ['--authorization-mode=RBAC'], /--authorization-mode: "RBAC" is not one of Webhook, AlwaysAllow/],
+  ['a non-boolean --anonymous-auth', ['--anonymous-auth=perhaps'], /--anonymous-auth: "perhaps" is not true or false/],
+  ['a serving certificate without its key', ['--tls-cert-file', '/x.crt'], /together/],
   ['a missing config file', ['--config', join(dir, 'absent.yaml')], /--config: cannot read/],
 ];
 

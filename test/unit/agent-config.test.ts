@@ -55,6 +55,34 @@ test('the config file sets fields under kubelet names and flags override it', ()
   assert.deepEqual(ignoredFileFields, ['clusterDNS']);
 });
 
+test('node API security defaults are KubeletConfiguration v1beta1\'s: no anonymous, token webhook, Webhook authorization', () => {
+  const { config } = resolve({});
+  assert.deepEqual(config.authentication, { x509: {}, webhook: { enabled: true, cacheTtlMs: 120_000 }, anonymous: { enabled: false } });
+  assert.deepEqual(config.authorization, { mode: 'Webhook', webhook: { cacheAuthorizedTtlMs: 300_000, cacheUnauthorizedTtlMs: 30_000 } });
+  assert.equal(config.tlsCertFile, undefined);
+});
+
+test('node API TLS, authentication and authorization come from the file under kubelet names, flags override', () => {
+  const file = `${header}tlsCertFile: /pki/k.crt\ntlsPrivateKeyFile: /pki/k.key\n` +
+    'authentication:\n  x509: {clientCAFile: /pki/ca.crt}\n  webhook: {enabled: false, cacheTTL: 10s}\n  anonymous: {enabled: true}\n' +
+    'authorization:\n  mode: AlwaysAllow\n  webhook: {cacheAuthorizedTTL: 1m, cacheUnauthorizedTTL: 5s}\n';
+  const fromFile = resolve({}, file);
+  assert.deepEqual(fromFile.ignoredFileFields, []);
+  assert.equal(fromFile.config.tlsCertFile, '/pki/k.crt');
+  assert.equal(fromFile.config.tlsPrivateKeyFile, '/pki/k.key');
+  assert.deepEqual(fromFile.config.authentication, { x509: { clientCAFile: '/pki/ca.crt' }, webhook: { enabled: false, cacheTtlMs: 10_000 }, anonymous: { enabled: true } });
+  assert.deepEqual(fromFile.config.authorization, { mode: 'AlwaysAllow', webhook: { cacheAuthorizedTtlMs: 60_000, cacheUnauthorizedTtlMs: 5_000 } });
+
+  const { config } = resolve({
+    clientCaFile: '/other/ca.crt', anonymousAuth: 'false', authenticationTokenWebhook: true, authenticationTokenWebhookCacheTtl: '0s',
+    authorizationMode: 'Webhook', authorizationWebhookCacheAuthorizedTtl: '2m', authorizationWebhookCacheUnauthorizedTtl: '1s',
+  }, file);
+  assert.deepEqual(config.authentication, { x509: { clientCAFile: '/other/ca.crt' }, webhook: { enabled: true, cacheTtlMs: 0 }, anonymous: { enabled: false } });
+  assert.deepEqual(config.authorization, { mode: 'Webhook', webhook: { cacheAuthorizedTtlMs: 120_000, cacheUnauthorizedTtlMs: 1_000 } });
+  // The defaults object is not shared: one config's change does not leak into the next.
+  assert.equal(resolve({}).config.authentication.anonymous.enabled, false);
+});
+
 const rejected: Array<[string, AgentFlags, string | undefined, RegExp]> = [
   ['bad label', { nodeLabels: 'novalue' }, undefined, /--node-labels/],
   ['bad label key', { nodeLabels: '-x=1' }, undefined, /--node-labels: invalid label key/],
@@ -70,6 +98,13 @@ const rejected: Array<[string, AgentFlags, string | undefined, RegExp]> = [
   ['bad duration in file', {}, `${header}runtimeRequestTimeout: soon\n`, /^runtimeRequestTimeout/],
   ['bad taint in file', {}, `${header}registerWithTaints:\n- key: a\n  effect: Never\n`, /registerWithTaints\[0\]/],
   ['not yaml', {}, `${header}maxPods: [\n`, /not valid YAML/],
+  ['unknown authorization mode', { authorizationMode: 'RBAC' }, undefined, /--authorization-mode: "RBAC" is not one of Webhook, AlwaysAllow/],
+  ['not a boolean', { anonymousAuth: 'maybe' }, undefined, /--anonymous-auth: "maybe" is not true or false/],
+  ['a certificate without its key', { tlsCertFile: '/k.crt' }, undefined, /--tls-private-key-file: .* together/],
+  ['a bad cache TTL', { authenticationTokenWebhookCacheTtl: 'long' }, undefined, /--authentication-token-webhook-cache-ttl/],
+  ['unknown authentication field', {}, `${header}authentication: {x509: {caFile: /x}}\n`, /^authentication\.x509\.caFile: unknown field/],
+  ['a non-boolean in the file', {}, `${header}authentication: {anonymous: {enabled: "yes"}}\n`, /^authentication\.anonymous\.enabled: must be true or false/],
+  ['a bad mode in the file', {}, `${header}authorization: {mode: Node}\n`, /^authorization\.mode: must be one of/],
 ];
 
 for (const [name, flags, file, message] of rejected) {

@@ -2,11 +2,43 @@
 // in src/agent/ depends on this interface, so standalone mode and tests can go without one.
 // Implemented on @kubernetes/client-node, so every kubeconfig auth a cluster uses works.
 import {
-  ApiException, CoordinationV1Api, CoreV1Api, NodeV1Api, PatchStrategy, Watch, setHeaderOptions,
+  ApiException, AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, NodeV1Api, PatchStrategy, Watch, setHeaderOptions,
   type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1Lease, type V1Node, type V1Pod, type V1PodList, type V1Secret,
 } from '@kubernetes/client-node';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** A TokenReview's answer (authentication.k8s.io/v1 status). */
+export interface TokenReviewResult {
+  authenticated: boolean;
+  user?: { username: string; uid?: string; groups?: string[] };
+  error?: string;
+}
+
+/** What a SubjectAccessReview asks (authorization.k8s.io/v1 spec, resource attributes flattened). */
+export interface AccessReviewRequest {
+  user: string;
+  uid?: string;
+  groups: string[];
+  verb: string;
+  resource: string;
+  subresource?: string;
+  name?: string;
+  namespace?: string;
+  /** API group ("" for core). */
+  group?: string;
+  version?: string;
+  /** Set instead of the resource fields for a non-resource request. */
+  path?: string;
+}
+
+/** A SubjectAccessReview's answer (authorization.k8s.io/v1 status). */
+export interface AccessReviewResult {
+  allowed: boolean;
+  denied?: boolean;
+  reason?: string;
+  evaluationError?: string;
+}
 
 export interface KubeApi {
   getNode(name: string): Promise<V1Node | undefined>;
@@ -28,6 +60,10 @@ export interface KubeApi {
   getRuntimeClassHandler(name: string): Promise<string | undefined>;
   createEvent(event: CoreV1Event): Promise<CoreV1Event>;
   patchEvent(namespace: string, name: string, patch: object): Promise<CoreV1Event>;
+  /** TokenReview: who a bearer token belongs to (the node API's webhook authentication). */
+  reviewToken(token: string, audiences?: string[]): Promise<TokenReviewResult>;
+  /** SubjectAccessReview: may this user do this (the node API's webhook authorization)? */
+  reviewAccess(request: AccessReviewRequest): Promise<AccessReviewResult>;
 }
 
 /**
@@ -62,6 +98,8 @@ export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
   const nodeApi = kubeConfig.makeApiClient(NodeV1Api);
+  const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
+  const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
   const watcher = new Watch(kubeConfig);
   return {
     getNode: (name) => orUndefinedOn404(core.readNode({ name })),
@@ -102,5 +140,28 @@ export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
     },
     createEvent: (body) => core.createNamespacedEvent({ namespace: body.metadata!.namespace ?? 'default', body }),
     patchEvent: (namespace, name, patch) => core.patchNamespacedEvent({ namespace, name, body: patch }, mergePatch),
+    async reviewToken(token, audiences) {
+      const review = await authentication.createTokenReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences?.length ? { audiences } : {}) } },
+      });
+      const status = review.status ?? {};
+      const user = status.user?.username ? { username: status.user.username, uid: status.user.uid, groups: status.user.groups } : undefined;
+      return { authenticated: status.authenticated === true && user !== undefined, user, error: status.error };
+    },
+    async reviewAccess(request) {
+      const { user, uid, groups, path, ...resource } = request;
+      const review = await authorization.createSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user, uid, groups,
+            ...(path !== undefined ? { nonResourceAttributes: { path, verb: resource.verb } } : { resourceAttributes: resource }),
+          },
+        },
+      });
+      const status = review.status;
+      return { allowed: status?.allowed === true, denied: status?.denied, reason: status?.reason, evaluationError: status?.evaluationError };
+    },
   };
 }

@@ -3,6 +3,25 @@ import type { V1Taint } from '@kubernetes/client-node';
 
 export type NetworkMode = 'runtime' | 'agent';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type AuthorizationMode = 'Webhook' | 'AlwaysAllow';
+export const authorizationModes: AuthorizationMode[] = ['Webhook', 'AlwaysAllow'];
+
+/** Who may call the node API (KubeletConfiguration `authentication`, same shape). */
+export interface NodeApiAuthentication {
+  /** Client certificates signed by a CA in this PEM bundle authenticate (CN = user, O = groups). */
+  x509: { clientCAFile?: string };
+  /** Bearer tokens are checked with a TokenReview on the API server; answers are cached. */
+  webhook: { enabled: boolean; cacheTtlMs: number };
+  /** Requests with no credentials at all are system:anonymous instead of 401. */
+  anonymous: { enabled: boolean };
+}
+
+/** What an authenticated caller may do (KubeletConfiguration `authorization`, same shape). */
+export interface NodeApiAuthorization {
+  /** Webhook: a SubjectAccessReview on the API server per request; AlwaysAllow: none. */
+  mode: AuthorizationMode;
+  webhook: { cacheAuthorizedTtlMs: number; cacheUnauthorizedTtlMs: number };
+}
 
 export interface AgentIntervals {
   /** Lease renewal (kubelet: nodeLeaseDurationSeconds / 4 = 10 s). */
@@ -42,6 +61,11 @@ export interface AgentConfig {
   /** Node API server (kubelet's 10250) port and bind address; port 0 = ephemeral. */
   port: number;
   address: string;
+  /** The node API's serving certificate and key (PEM files); absent: self-signed under <rootDir>/pki. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  authentication: NodeApiAuthentication;
+  authorization: NodeApiAuthorization;
   healthzPort: number;
   healthzBindAddress: string;
   allowPrivileged: boolean;
@@ -80,6 +104,17 @@ export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
   maxPods: 110,
   port: 10250,
   address: '0.0.0.0',
+  // KubeletConfiguration v1beta1's defaults: no anonymous access, tokens and every request
+  // checked with the API server.
+  authentication: {
+    x509: {},
+    webhook: { enabled: true, cacheTtlMs: 2 * 60_000 },
+    anonymous: { enabled: false },
+  },
+  authorization: {
+    mode: 'Webhook',
+    webhook: { cacheAuthorizedTtlMs: 5 * 60_000, cacheUnauthorizedTtlMs: 30_000 },
+  },
   healthzPort: 10248,
   healthzBindAddress: '127.0.0.1',
   allowPrivileged: false,

@@ -3,6 +3,8 @@
 // accepted and listed as ignored; anything else is an error naming the field.
 import { parse as parseYaml } from 'yaml';
 import type { V1Taint } from '@kubernetes/client-node';
+import type { AuthorizationMode } from './agent-config.ts';
+import { authorizationModes } from './agent-config.ts';
 import { ConfigError } from './config-error.ts';
 import { parseDuration, parseInteger, parseTaint } from './value-parsers.ts';
 
@@ -24,16 +26,25 @@ export interface KubeletConfigFile {
   fileCheckMs?: number;
   syncMs?: number;
   verbosity?: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCAFile?: string;
+  authenticationWebhookEnabled?: boolean;
+  authenticationWebhookCacheTtlMs?: number;
+  anonymousAuthEnabled?: boolean;
+  authorizationMode?: AuthorizationMode;
+  authorizationWebhookCacheAuthorizedTtlMs?: number;
+  authorizationWebhookCacheUnauthorizedTtlMs?: number;
   /** Kubelet fields present in the file that this agent does not implement. */
   ignored: string[];
 }
 
 const kubeletFieldsNotImplemented = new Set([
-  'authentication', 'authorization', 'cgroupDriver', 'cgroupRoot', 'clusterDNS', 'clusterDomain',
+  'cgroupDriver', 'cgroupRoot', 'clusterDNS', 'clusterDomain',
   'containerLogMaxSize', 'containerLogMaxFiles', 'cpuManagerPolicy', 'evictionHard', 'evictionSoft',
   'failSwapOn', 'featureGates', 'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent',
   'kubeAPIBurst', 'kubeAPIQPS', 'memorySwap', 'readOnlyPort', 'resolvConf', 'rotateCertificates',
-  'serializeImagePulls', 'maxParallelImagePulls', 'serverTLSBootstrap', 'tlsCertFile', 'tlsPrivateKeyFile',
+  'serializeImagePulls', 'maxParallelImagePulls', 'serverTLSBootstrap', 'tlsCipherSuites', 'tlsMinVersion',
   'volumeStatsAggPeriod', 'enableServer', 'shutdownGracePeriod', 'shutdownGracePeriodCriticalPods',
   'systemReserved', 'kubeReserved', 'enforceNodeAllocatable', 'hairpinMode', 'podPidsLimit', 'protectKernelDefaults',
 ]);
@@ -59,6 +70,25 @@ function duration(key: keyof KubeletConfigFile): Reader {
   };
 }
 
+function bool(key: keyof KubeletConfigFile): Reader {
+  return (field, value, out) => {
+    if (typeof value !== 'boolean') throw new ConfigError(field, `must be true or false, got ${typeName(value)}`);
+    (out as unknown as Record<string, unknown>)[key] = value;
+  };
+}
+
+/** A nested object whose fields each have a reader; unknown fields are errors naming their path. */
+function object(fields: Record<string, Reader>): Reader {
+  return (field, value, out) => {
+    if (!isObject(value)) throw new ConfigError(field, `must be an object, got ${typeName(value)}`);
+    for (const [k, v] of Object.entries(value)) {
+      const reader = fields[k];
+      if (!reader) throw new ConfigError(`${field}.${k}`, 'unknown field');
+      reader(`${field}.${k}`, v, out);
+    }
+  };
+}
+
 const readers: Record<string, Reader> = {
   kind: () => {},
   apiVersion: () => {},
@@ -77,6 +107,23 @@ const readers: Record<string, Reader> = {
   nodeLeaseDurationSeconds: int('nodeLeaseDurationSeconds', 1),
   fileCheckFrequency: duration('fileCheckMs'),
   syncFrequency: duration('syncMs'),
+  tlsCertFile: str('tlsCertFile'),
+  tlsPrivateKeyFile: str('tlsPrivateKeyFile'),
+  authentication: object({
+    x509: object({ clientCAFile: str('clientCAFile') }),
+    webhook: object({ enabled: bool('authenticationWebhookEnabled'), cacheTTL: duration('authenticationWebhookCacheTtlMs') }),
+    anonymous: object({ enabled: bool('anonymousAuthEnabled') }),
+  }),
+  authorization: object({
+    mode: (field, value, out) => {
+      if (!authorizationModes.includes(value as AuthorizationMode)) throw new ConfigError(field, `must be one of ${authorizationModes.join(', ')}, got ${JSON.stringify(value)}`);
+      out.authorizationMode = value as AuthorizationMode;
+    },
+    webhook: object({
+      cacheAuthorizedTTL: duration('authorizationWebhookCacheAuthorizedTtlMs'),
+      cacheUnauthorizedTTL: duration('authorizationWebhookCacheUnauthorizedTtlMs'),
+    }),
+  }),
   registerWithTaints: (field, value, out) => {
     if (!Array.isArray(value)) throw new ConfigError(field, `must be a list of taints, got ${typeName(value)}`);
     out.registerWithTaints = value.map((t, i) => readTaint(`${field}[${i}]`, t));

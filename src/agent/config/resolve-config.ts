@@ -2,9 +2,9 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.ts';
-import { defaultConfig, type AgentConfig, type LogLevel } from './agent-config.ts';
+import { authorizationModes, defaultConfig, type AgentConfig, type AuthorizationMode, type LogLevel } from './agent-config.ts';
 import { parseKubeletConfigFile } from './kubelet-config-file.ts';
-import { levelForVerbosity, parseDuration, parseInteger, parseLabels, parseTaints } from './value-parsers.ts';
+import { levelForVerbosity, parseBoolean, parseDuration, parseInteger, parseLabels, parseTaints } from './value-parsers.ts';
 
 /** Flag values exactly as commander hands them over (strings; booleans for switches). */
 export interface AgentFlags {
@@ -32,6 +32,16 @@ export interface AgentFlags {
   cniNetwork?: string;
   devicePluginDir?: string;
   runtimeRequestTimeout?: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
+  /** `--flag` alone is true; `--flag=false` comes as the string. */
+  authenticationTokenWebhook?: boolean | string;
+  authenticationTokenWebhookCacheTtl?: string;
+  anonymousAuth?: boolean | string;
+  authorizationMode?: string;
+  authorizationWebhookCacheAuthorizedTtl?: string;
+  authorizationWebhookCacheUnauthorizedTtl?: string;
 }
 
 const logLevels: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -43,7 +53,7 @@ export interface ResolvedConfig {
 }
 
 export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): ResolvedConfig {
-  const c: AgentConfig = { ...defaultConfig, intervals: { ...defaultConfig.intervals }, nodeName: '' };
+  const c: AgentConfig = { ...structuredClone(defaultConfig), nodeName: '' };
   let ignored: string[] = [];
   if (flags.config !== undefined) {
     let text: string;
@@ -74,6 +84,15 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
     if (f.fileCheckMs !== undefined) c.intervals.staticPodRescanMs = f.fileCheckMs;
     if (f.syncMs !== undefined) c.intervals.resyncMs = f.syncMs;
     if (f.verbosity !== undefined) c.logLevel = levelForVerbosity('logging.verbosity', String(f.verbosity));
+    if (f.tlsCertFile !== undefined) c.tlsCertFile = f.tlsCertFile;
+    if (f.tlsPrivateKeyFile !== undefined) c.tlsPrivateKeyFile = f.tlsPrivateKeyFile;
+    if (f.clientCAFile !== undefined) c.authentication.x509.clientCAFile = f.clientCAFile;
+    if (f.authenticationWebhookEnabled !== undefined) c.authentication.webhook.enabled = f.authenticationWebhookEnabled;
+    if (f.authenticationWebhookCacheTtlMs !== undefined) c.authentication.webhook.cacheTtlMs = f.authenticationWebhookCacheTtlMs;
+    if (f.anonymousAuthEnabled !== undefined) c.authentication.anonymous.enabled = f.anonymousAuthEnabled;
+    if (f.authorizationMode !== undefined) c.authorization.mode = f.authorizationMode;
+    if (f.authorizationWebhookCacheAuthorizedTtlMs !== undefined) c.authorization.webhook.cacheAuthorizedTtlMs = f.authorizationWebhookCacheAuthorizedTtlMs;
+    if (f.authorizationWebhookCacheUnauthorizedTtlMs !== undefined) c.authorization.webhook.cacheUnauthorizedTtlMs = f.authorizationWebhookCacheUnauthorizedTtlMs;
   }
 
   if (flags.kubeconfig !== undefined) c.kubeconfig = flags.kubeconfig;
@@ -106,6 +125,30 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
   if (flags.cniNetwork !== undefined) c.cniNetwork = flags.cniNetwork;
   if (flags.devicePluginDir !== undefined) c.devicePluginDir = flags.devicePluginDir;
   if (flags.runtimeRequestTimeout !== undefined) c.runtimeRequestTimeoutMs = parseDuration('--runtime-request-timeout', flags.runtimeRequestTimeout);
+  if (flags.tlsCertFile !== undefined) c.tlsCertFile = flags.tlsCertFile;
+  if (flags.tlsPrivateKeyFile !== undefined) c.tlsPrivateKeyFile = flags.tlsPrivateKeyFile;
+  if (flags.clientCaFile !== undefined) c.authentication.x509.clientCAFile = flags.clientCaFile;
+  if (flags.authenticationTokenWebhook !== undefined) c.authentication.webhook.enabled = parseBoolean('--authentication-token-webhook', flags.authenticationTokenWebhook);
+  if (flags.authenticationTokenWebhookCacheTtl !== undefined) {
+    c.authentication.webhook.cacheTtlMs = parseDuration('--authentication-token-webhook-cache-ttl', flags.authenticationTokenWebhookCacheTtl);
+  }
+  if (flags.anonymousAuth !== undefined) c.authentication.anonymous.enabled = parseBoolean('--anonymous-auth', flags.anonymousAuth);
+  if (flags.authorizationMode !== undefined) {
+    if (!authorizationModes.includes(flags.authorizationMode as AuthorizationMode)) {
+      throw new ConfigError('--authorization-mode', `"${flags.authorizationMode}" is not one of ${authorizationModes.join(', ')}`);
+    }
+    c.authorization.mode = flags.authorizationMode as AuthorizationMode;
+  }
+  if (flags.authorizationWebhookCacheAuthorizedTtl !== undefined) {
+    c.authorization.webhook.cacheAuthorizedTtlMs = parseDuration('--authorization-webhook-cache-authorized-ttl', flags.authorizationWebhookCacheAuthorizedTtl);
+  }
+  if (flags.authorizationWebhookCacheUnauthorizedTtl !== undefined) {
+    c.authorization.webhook.cacheUnauthorizedTtlMs = parseDuration('--authorization-webhook-cache-unauthorized-ttl', flags.authorizationWebhookCacheUnauthorizedTtl);
+  }
+  // The kubelet takes a serving certificate and its key together or not at all.
+  if ((c.tlsCertFile === undefined) !== (c.tlsPrivateKeyFile === undefined)) {
+    throw new ConfigError(c.tlsCertFile === undefined ? '--tls-cert-file' : '--tls-private-key-file', 'the serving certificate and its key must be given together (--tls-cert-file and --tls-private-key-file)');
+  }
 
   // The kubelet lower-cases the node name it derives from the hostname.
   c.nodeName = (flags.hostnameOverride ?? hostname()).trim().toLowerCase();

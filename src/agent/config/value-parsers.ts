@@ -51,6 +51,14 @@ export function parseInteger(field: string, text: string | number, min: number, 
   return n;
 }
 
+/** Go's strconv.ParseBool spellings, as kubelet boolean flags accept them (`--anonymous-auth=false`). */
+export function parseBoolean(field: string, value: boolean | string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw new ConfigError(field, `"${value}" is not true or false`);
+}
+
 const durationUnits: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go duration syntax as KubeletConfiguration uses it ("2m0s", "10s", "1h30m") → milliseconds. */

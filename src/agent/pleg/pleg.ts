@@ -24,7 +24,7 @@ export function podLifecycleEvents(runtime: PodRuntime, logger: Logger, opts: Pl
         for (const uid of changedPods(last, next)) subscriber.next(uid);
         last = next;
       } catch (err) {
-        logger.warn({ err: String(err) }, 'PLEG relist failed');
+        logger.warn({ err }, 'PLEG relist failed');
       }
       if (!closed) timer = setTimeout(relist, opts.periodMs);
     };

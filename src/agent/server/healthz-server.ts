@@ -1,5 +1,6 @@
 // The kubelet's healthz endpoint (127.0.0.1:10248/healthz), for supervisors and kubeadm.
 import { createServer, type Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface RunningServer {
@@ -7,7 +8,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function listen(server: Server, port: number, host: string): Promise<RunningServer> {
+export function listen(server: Server | HttpsServer, port: number, host: string): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

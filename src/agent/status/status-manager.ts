@@ -70,7 +70,10 @@ export class StatusManager {
 
   private kick(): void {
     if (this.draining || this.stopped) return;
-    this.draining = this.drain().finally(() => {
+    // drain() handles each patch's failure; anything else it throws is logged, never left unhandled.
+    this.draining = this.drain().catch((err) => {
+      this.logger.error({ err }, 'pod status writing failed');
+    }).finally(() => {
       this.draining = undefined;
     });
   }

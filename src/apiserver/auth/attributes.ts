@@ -2,6 +2,8 @@
 // (RequestAttributes, kube-apiserver's RequestInfo), and what an authorizer answers.
 // Authorizers are tried in order; the first allow or deny wins, no opinion passes on.
 
+import type { FieldRequirement } from '../selectors.ts';
+
 export interface UserInfo {
   name: string;
   uid?: string;
@@ -27,6 +29,11 @@ export interface RequestAttributes {
   namespace: string;
   /** Empty for collections. */
   name: string;
+  /**
+   * The parsed ?fieldSelector= of a list or watch (kube's GetFieldSelector): the Node authorizer
+   * lets a node list pods only with spec.nodeName=<itself>. Absent or empty: no selector.
+   */
+  fieldSelector?: FieldRequirement[];
 }
 
 export type AuthorizationDecision = 'allow' | 'deny' | 'noOpinion';
