@@ -3,7 +3,7 @@
 // for itself when it is given none. Keys are ECDSA P-256, made by Node's WebCrypto; the
 // certificates are built by @peculiar/x509.
 import 'reflect-metadata';
-import { X509Certificate, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 
@@ -116,15 +116,4 @@ export async function selfSignedServingCertificate(name: string, hosts: string[]
   const serving = await ca.issue({ commonName: `${name}@${stamp}`, hosts: [name, ...hosts], usages: ['serverAuth'], validityDays: 365 });
   // The chain (leaf, then CA) lets a client that trusts the CA verify the leaf.
   return { certPem: `${serving.certPem.trimEnd()}\n${ca.certPem.trimEnd()}\n`, keyPem: serving.keyPem, caPem: ca.certPem };
-}
-
-/** True when the PEM holds a certificate that is valid now and for at least `marginMs` more. */
-export function isCurrentCertificate(certPem: string, marginMs = dayMs): boolean {
-  try {
-    const cert = new X509Certificate(certPem);
-    const now = Date.now();
-    return new Date(cert.validFrom).getTime() <= now && new Date(cert.validTo).getTime() > now + marginMs;
-  } catch {
-    return false;
-  }
 }

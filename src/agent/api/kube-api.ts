@@ -5,6 +5,7 @@ import {
   ApiException, AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, NodeV1Api, PatchStrategy, Watch, setHeaderOptions,
   type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1Lease, type V1Node, type V1Pod, type V1PodList, type V1Secret,
 } from '@kubernetes/client-node';
+import { shareConnections } from './shared-connections.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -95,6 +96,7 @@ function isInactivityTimeout(err: unknown): boolean {
 }
 
 export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
+  shareConnections(kubeConfig);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
   const nodeApi = kubeConfig.makeApiClient(NodeV1Api);

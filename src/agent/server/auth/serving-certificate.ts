@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { isCurrentCertificate, selfSignedServingCertificate } from '../../../tls/certificates.ts';
+import { isCurrentCertificate } from '../../../tls/certificate-validity.ts';
 
 export interface ServingCertificate {
   /** The chain as served: leaf first (for a self-signed one, then its CA). */
@@ -63,6 +63,8 @@ export async function loadServingCertificate(opts: ServingCertificateOptions): P
   } catch {
     // Not there yet (first start) or unreadable: make a new one below.
   }
+  // Loaded only here: the certificate builder costs start-up time a restart with a kept certificate need not pay.
+  const { selfSignedServingCertificate } = await import('../../../tls/certificates.ts');
   const made = await selfSignedServingCertificate(opts.nodeName, opts.hosts);
   mkdirSync(opts.certDir, { recursive: true, mode: 0o700 });
   // The key first and private from its first byte; chmod too, for a file that existed before.
