@@ -10,6 +10,7 @@ import { Subject, filter, interval, map, merge, mergeMap, type Observable, type 
 import type { SandboxNetwork } from '../cni/sandbox-network.ts';
 import type { PodRuntime, SyncContext } from '../cri/runtime-manager/pod-runtime.ts';
 import type { ContainerDevices } from '../device/container-devices.ts';
+import type { PodVolumeManager } from '../volume/pod-volumes.ts';
 import { generatePodStatus } from './pod-status/generate-pod-status.ts';
 import { createKubeApi, type KubeApi } from './api/kube-api.ts';
 import { loadKubeconfigFile } from './api/kubeconfig.ts';
@@ -35,6 +36,8 @@ import { PodRegistry } from './workers/pod-registry.ts';
 import { createPodSyncer, isTerminal, type GeneratePodStatus, type PodSyncOutcome } from './workers/sync-pod.ts';
 import { syncPerKey } from './workers/sync-per-key.ts';
 import { FailureBackoff } from './workers/failure-backoff.ts';
+import { VolumeStep } from './workers/volume-step.ts';
+import { createVolumeManager } from '../volume/volume-manager.ts';
 
 export interface AgentDeps {
   logger: Logger;
@@ -46,6 +49,8 @@ export interface AgentDeps {
   network?: SandboxNetwork;
   /** Default: the device plugin manager on config.devicePluginDir. */
   devices?: ContainerDevices;
+  /** Default: the volume manager under config.rootDir. */
+  volumes?: PodVolumeManager;
   generatePodStatus?: GeneratePodStatus;
 }
 
@@ -60,7 +65,7 @@ export interface RunningAgent {
   runtime: PodRuntime;
   /** Resolves once the pods known at startup are in the registry and orphans were removed. */
   ready: Promise<void>;
-  /** Kill and remove every pod the runtime holds (dev shutdown leaves nothing behind). */
+  /** Kill and remove every pod the runtime holds, and every pod's volumes (dev shutdown leaves nothing behind). */
   removeAllPods(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -70,7 +75,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   mkdirSync(config.rootDir, { recursive: true });
   const registry = new PodRegistry();
   const kubeConfig = deps.kubeConfig ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
-  const api: KubeApi | undefined = kubeConfig ? createKubeApi(kubeConfig) : undefined;
+  const api: KubeApi | undefined = kubeConfig
+    ? createKubeApi(kubeConfig, { onWatchError: (what, err) => logger.debug({ what, err }, 'watch failed; retrying') })
+    : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
   const statusManager = new StatusManager(api, logger);
   let nodeController: NodeController | undefined;
@@ -144,8 +151,13 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     getConfigMap: async (ns, name) => api?.getConfigMap(ns, name),
     resolveRuntimeHandler: async (name) => api?.getRuntimeClassHandler(name),
   };
+  // Volumes: made before containers, torn down after them; a changed ConfigMap/Secret or a token
+  // near expiry wakes the pod (the `refreshes` stream below).
+  const volumeManager = deps.volumes ?? createVolumeManager({ rootDir: config.rootDir, sources: api, nodeName: config.nodeName, logger });
+  stoppers.push(() => volumeManager.stop());
   const syncPod = createPodSyncer({
     registry, runtime, devices, network, statusManager, events, api, logger, syncContext,
+    volumes: new VolumeStep(volumeManager, logger),
     node: currentNode,
     hostIP: () => hostIP,
     runtimeName: () => runtimeName,
@@ -196,9 +208,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods) })
     .pipe(filter((uid) => registry.get(uid) !== undefined));
   const fromResync = interval(config.intervals.resyncMs).pipe(mergeMap(() => from(registry.all().map((r) => r.uid))));
+  const fromVolumes = volumeManager.refreshes.pipe(filter((uid) => registry.get(uid) !== undefined));
 
   const subscriptions: Subscription[] = [];
-  subscriptions.push(merge(fromSources, fromPleg, retries, fromResync).pipe(
+  subscriptions.push(merge(fromSources, fromPleg, retries, fromResync, fromVolumes).pipe(
     syncPerKey((uid: string) => uid, syncPod, config.maxParallelSyncs, (err, uid) => {
       const delayMs = backoff.failed(uid);
       logger.warn({ uid, err, retryInMs: delayMs }, 'pod sync failed');
@@ -219,6 +232,9 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
         .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'orphan removal failed'));
     }
     await reconcileDevices?.(registry.uids());
+    // Their containers are gone now: so may their volumes be (tmpfs unmounted, directories removed).
+    const orphans = await volumeManager.removeOrphans(registry.uids());
+    if (orphans.length) logger.info({ uids: orphans }, 'removed the volumes of pods unknown to every source');
   }).catch((err) => {
     // Nobody may be awaiting `ready`: a rejection here would be unhandled and end the process.
     logger.warn({ err }, 'startup cleanup failed');
@@ -241,6 +257,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
         await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
           .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'pod removal failed'));
       }
+      await volumeManager.removeOrphans(new Set());
     },
     async stop() {
       if (stopping) return;

@@ -76,11 +76,13 @@ const causeReason: Record<FieldError['type'], string> = {
 };
 
 function describeFieldError(e: FieldError): string {
+  // As kube's field errors: an empty detail leaves no trailing ": ".
+  const detail = e.detail ? `: ${e.detail}` : '';
   switch (e.type) {
-    case 'Required': return `Required value: ${e.detail}`;
-    case 'Invalid': return `Invalid value: ${JSON.stringify(e.value)}: ${e.detail}`;
-    case 'Forbidden': return `Forbidden: ${e.detail}`;
-    case 'Unsupported': return `Unsupported value: ${JSON.stringify(e.value)}: ${e.detail}`;
+    case 'Required': return `Required value${detail}`;
+    case 'Invalid': return `Invalid value: ${JSON.stringify(e.value)}${detail}`;
+    case 'Forbidden': return `Forbidden${detail}`;
+    case 'Unsupported': return `Unsupported value: ${JSON.stringify(e.value)}${detail}`;
     case 'Duplicate': return `Duplicate value: ${JSON.stringify(e.value)}`;
   }
 }

@@ -21,8 +21,10 @@ import { resourceTypes } from './registry.ts';
 import { ResourceHandlers } from './resource-handlers.ts';
 import { ResourceService } from './resources.ts';
 import { Reviews } from './reviews.ts';
+import { RootCaPublisher } from './root-ca-publisher.ts';
 import { ObjectStore } from './store.ts';
 import { TokenRequests } from './token-requests.ts';
+import { PersistentVolumeBinder } from './volume-binder.ts';
 import { WatchHub } from './watch.ts';
 
 export interface ApiServerOptions {
@@ -39,6 +41,8 @@ export interface ApiServerOptions {
   historySize?: number;
   /** How often watches that allow bookmarks get one (default 10 s; client-node gives up after 30 s of silence). */
   bookmarkIntervalMs?: number;
+  /** The shortest service-account token lifetime a TokenRequest may ask (default 600 s, as kube; tests lower it). */
+  minTokenExpirationSeconds?: number;
 }
 
 export interface RunningApiServer {
@@ -79,7 +83,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     resources,
     handlers: new ResourceHandlers(resources, watches),
     reviews: new Reviews(tokens, authorizer),
-    tokenRequests: new TokenRequests(resources, tokens),
+    tokenRequests: new TokenRequests(resources, tokens, opts.minTokenExpirationSeconds),
     kubelets: new KubeletClient(pki.kubeletClient),
   }, log);
   // Client certificates are asked for, not required: they are checked per request, so that a
@@ -103,6 +107,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     await writeFile(opts.kubeconfigOut, kubeconfig, { mode: 0o600 });
   }
   const binder = opts.binder === false ? undefined : new DevBinder(resources, log);
+  // The controllers kube-controller-manager would run for what this server serves.
+  const controllers = [new PersistentVolumeBinder(resources, log), new RootCaPublisher(resources, pki.ca.certPem, log)];
   log.info({ url, kubeconfig: opts.kubeconfigOut, binder: !!binder }, 'dev API server listening');
 
   let stopped: Promise<void> | undefined;
@@ -124,6 +130,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         binder?.stop();
+        for (const c of controllers) c.stop();
         watches.closeAll();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -54,6 +54,7 @@ const strategies: Record<string, Record<string, ListStrategy>> = {
   Node: nodeLists,
   ServiceAccount: { ...metadataLists, secrets: { mergeKey: 'name' } },
   Namespace: { ...metadataLists, 'status.conditions': { mergeKey: 'type' } },
+  PersistentVolumeClaim: { ...metadataLists, 'status.conditions': { mergeKey: 'type' } },
 };
 
 /** The merge strategy of the list at path in kind, or undefined when the list is replaced whole. */

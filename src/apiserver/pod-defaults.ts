@@ -30,8 +30,10 @@ export function defaultPod(pod: KubeObject): void {
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
-  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
-  spec.serviceAccount ??= spec.serviceAccountName;
+  // v1's deprecated serviceAccount mirrors serviceAccountName (kube's conversion); defaulting
+  // the name to "default" is the ServiceAccount admission step's job, which mirror pods skip.
+  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
   spec.priority ??= 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
   // The DefaultTolerationSeconds admission plugin: evict from a lost node after 300 s.
@@ -42,6 +44,29 @@ export function defaultPod(pod: KubeObject): void {
     }
   }
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) defaultContainer(c);
+  for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) defaultVolume(v);
+}
+
+/** kube's SetDefaults for volume sources: file modes 0644, hostPath type "", token lifetime 1 h, fieldRef apiVersion v1. */
+function defaultVolume(v: Record<string, any>): void {
+  const fileMode = 0o644;
+  const defaultFieldRefs = (items: any[] | undefined) => {
+    for (const item of items ?? []) if (item?.fieldRef) item.fieldRef.apiVersion ??= 'v1';
+  };
+  if (v.configMap) v.configMap.defaultMode ??= fileMode;
+  if (v.secret) v.secret.defaultMode ??= fileMode;
+  if (v.hostPath) v.hostPath.type ??= '';
+  if (v.downwardAPI) {
+    v.downwardAPI.defaultMode ??= fileMode;
+    defaultFieldRefs(v.downwardAPI.items);
+  }
+  if (v.projected) {
+    v.projected.defaultMode ??= fileMode;
+    for (const source of v.projected.sources ?? []) {
+      if (source?.serviceAccountToken) source.serviceAccountToken.expirationSeconds ??= 3600;
+      if (source?.downwardAPI) defaultFieldRefs(source.downwardAPI.items);
+    }
+  }
 }
 
 export function qosClassOf(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {

@@ -45,6 +45,9 @@ export const resourceTypes: ResourceType[] = [
   type({ kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] }),
   type({ kind: 'Secret', plural: 'secrets', namespaced: true, fieldSelectors: ['type'] }),
   type({ kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], subresources: ['token'] }),
+  // Both kinds also select on the legacy "name" field, as kube-apiserver's storage does.
+  type({ kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: ['status'], fieldSelectors: ['name'] }),
+  type({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'], subresources: ['status'], fieldSelectors: ['name'] }),
   type({ group: 'events.k8s.io', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], createOnUpdate: true,
     fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'regarding.apiVersion',
       'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'] }),

@@ -9,6 +9,11 @@ import { defaultRbacObject, rbacNameProblem, rbacValidationErrors } from './auth
 import { generateName, nameProblem } from './names.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 import { defaultPod, initialPodStatus, podSpecUpdateErrors, validatePod } from './pod-defaults.ts';
+import { admitServiceAccount } from './service-account-admission.ts';
+import {
+  defaultPersistentVolume, defaultPersistentVolumeClaim, persistentVolumeClaimUpdateErrors, persistentVolumeUpdateErrors,
+  validatePersistentVolume, validatePersistentVolumeClaim,
+} from './storage-objects.ts';
 import { apiVersionOf, rbacGroup, resourceKey, resourceTypes, type ResourceType } from './registry.ts';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors.ts';
 import type { KubeObject, ObjectStore } from './store.ts';
@@ -138,6 +143,10 @@ export class ResourceService {
     let next: KubeObject;
     if (subresource === 'status') {
       next = { ...existing, status: incoming.status };
+      // kube stamps a volume's phase changes itself.
+      if (t.kind === 'PersistentVolume' && next.status?.phase !== existing.status?.phase) {
+        next.status = { ...next.status, lastPhaseTransitionTime: this.timestamp() };
+      }
     } else {
       next = { ...incoming, metadata: { ...incoming.metadata } };
       // With a status subresource, writes to the object itself leave status alone.
@@ -155,6 +164,14 @@ export class ResourceService {
         if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
       }
       if (t.kind === 'Secret') convertStringData(next);
+      if (t.kind === 'PersistentVolume') {
+        const errors = persistentVolumeUpdateErrors(existing, next);
+        if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
+      }
+      if (t.kind === 'PersistentVolumeClaim') {
+        const errors = persistentVolumeClaimUpdateErrors(existing, next);
+        if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
+      }
       defaultRbacObject(t, next);
       if (!isDeepStrictEqual(existing.spec, next.spec)) next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
       this.validate(t, next, existing);
@@ -235,7 +252,14 @@ export class ResourceService {
     switch (t.kind) {
       case 'Pod':
         defaultPod(obj);
+        admitServiceAccount(obj, this.store);
         obj.status = initialPodStatus(obj);
+        break;
+      case 'PersistentVolume':
+        defaultPersistentVolume(obj, this.timestamp());
+        break;
+      case 'PersistentVolumeClaim':
+        defaultPersistentVolumeClaim(obj);
         break;
       case 'Namespace':
         obj.spec = { finalizers: ['kubernetes'], ...(obj.spec ?? {}) };
@@ -252,6 +276,8 @@ export class ResourceService {
   private validate(t: ResourceType, obj: KubeObject, existing?: KubeObject): void {
     const errors: FieldError[] = [...rbacValidationErrors(t, obj, existing)];
     if (t.kind === 'Pod' && !t.group) errors.push(...validatePod(obj));
+    if (t.kind === 'PersistentVolume') errors.push(...validatePersistentVolume(obj));
+    if (t.kind === 'PersistentVolumeClaim') errors.push(...validatePersistentVolumeClaim(obj));
     if (t.kind === 'RuntimeClass' && !obj.handler) errors.push({ type: 'Required', field: 'handler', detail: '' });
     if (t.kind === 'Lease' && obj.spec?.leaseDurationSeconds !== undefined && !(obj.spec.leaseDurationSeconds > 0)) {
       errors.push({ type: 'Invalid', field: 'spec.leaseDurationSeconds', detail: 'must be greater than 0', value: obj.spec.leaseDurationSeconds });

@@ -68,6 +68,7 @@ export function matchesFields(selector: FieldRequirement[], obj: KubeObject): bo
 
 /** The string a field selector compares: missing fields are "", booleans "true"/"false". */
 export function fieldValue(obj: KubeObject, path: string): string {
+  if (path === 'name') return String(obj.metadata.name ?? '');
   let cur: unknown = obj;
   for (const part of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return '';

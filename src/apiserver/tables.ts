@@ -1,6 +1,7 @@
 // Server-side printing (Accept: application/json;as=Table;g=meta.k8s.io;v=v1): the columns
 // kube-apiserver shows for each kind, so `kubectl get` (and -o wide, priority 1) looks the same.
 import type { ResourceType } from './registry.ts';
+import { accessModesShort, storageClassOf } from './storage-objects.ts';
 import type { KubeObject } from './store.ts';
 
 interface Column { name: string; type: 'string' | 'integer' | 'date'; format?: string; priority?: number; cell: (o: KubeObject, now: Date) => unknown }
@@ -127,6 +128,37 @@ function eventColumns(regardingField: string, messageField: string): Column[] {
   ];
 }
 
+/** Status of a PV or PVC; Terminating while it waits on finalizers, as kube's printers show it. */
+const volumePhase = (o: KubeObject) => (o.metadata.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '');
+const unsetOr = (v: unknown) => (v === undefined || v === null ? '<unset>' : String(v));
+
+const persistentVolumeColumns: Column[] = [
+  nameColumn,
+  { name: 'Capacity', type: 'string', cell: (v) => String(v.spec?.capacity?.storage ?? '0') },
+  { name: 'Access Modes', type: 'string', cell: (v) => accessModesShort(v.spec?.accessModes) },
+  { name: 'Reclaim Policy', type: 'string', cell: (v) => v.spec?.persistentVolumeReclaimPolicy ?? '' },
+  { name: 'Status', type: 'string', cell: volumePhase },
+  { name: 'Claim', type: 'string', cell: (v) => (v.spec?.claimRef ? `${v.spec.claimRef.namespace ?? ''}/${v.spec.claimRef.name ?? ''}` : '') },
+  { name: 'StorageClass', type: 'string', cell: storageClassOf },
+  { name: 'VolumeAttributesClass', type: 'string', cell: (v) => unsetOr(v.spec?.volumeAttributesClassName) },
+  { name: 'Reason', type: 'string', cell: (v) => v.status?.reason ?? '' },
+  ageColumn,
+  { name: 'VolumeMode', type: 'string', priority: 1, cell: (v) => unsetOr(v.spec?.volumeMode) },
+];
+
+const persistentVolumeClaimColumns: Column[] = [
+  nameColumn,
+  { name: 'Status', type: 'string', cell: volumePhase },
+  { name: 'Volume', type: 'string', cell: (c) => c.spec?.volumeName ?? '' },
+  // Capacity and access modes are what the bound volume gave, blank until then.
+  { name: 'Capacity', type: 'string', cell: (c) => (c.spec?.volumeName ? String(c.status?.capacity?.storage ?? '0') : '') },
+  { name: 'Access Modes', type: 'string', cell: (c) => (c.spec?.volumeName ? accessModesShort(c.status?.accessModes) : '') },
+  { name: 'StorageClass', type: 'string', cell: storageClassOf },
+  { name: 'VolumeAttributesClass', type: 'string', cell: (c) => unsetOr(c.spec?.volumeAttributesClassName) },
+  ageColumn,
+  { name: 'VolumeMode', type: 'string', priority: 1, cell: (c) => unsetOr(c.spec?.volumeMode) },
+];
+
 const createdAtColumn: Column = { name: 'Created At', type: 'date', cell: (o) => o.metadata.creationTimestamp ?? '' };
 
 /** Subjects as kubectl's wide columns list them: users, groups, and service accounts as namespace/name. */
@@ -150,6 +182,8 @@ const columnsByKind: Record<string, Column[]> = {
   '/Namespace': [nameColumn, { name: 'Status', type: 'string', cell: (n) => n.status?.phase ?? '' }, ageColumn],
   '/ConfigMap': [nameColumn, { name: 'Data', type: 'integer', cell: (c) => Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length }, ageColumn],
   '/Secret': [nameColumn, { name: 'Type', type: 'string', cell: (s) => s.type ?? '' }, { name: 'Data', type: 'integer', cell: (s) => Object.keys(s.data ?? {}).length }, ageColumn],
+  '/PersistentVolume': persistentVolumeColumns,
+  '/PersistentVolumeClaim': persistentVolumeClaimColumns,
   '/ServiceAccount': [nameColumn, { name: 'Secrets', type: 'integer', cell: (s) => (s.secrets ?? []).length }, ageColumn],
   '/Event': eventColumns('involvedObject', 'message'),
   'events.k8s.io/Event': eventColumns('regarding', 'note'),

@@ -12,13 +12,19 @@ import type { UserInfo } from './auth/attributes.ts';
 import { defaultExpirationSeconds, type ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { admitWrite } from './auth/write-admission.ts';
 
-const minExpirationSeconds = 600;
+/** kube-apiserver's floor for a token's lifetime. */
+export const defaultMinExpirationSeconds = 600;
 const maxExpirationSeconds = 2 ** 32;
 const tokenRequestApiVersion = 'authentication.k8s.io/v1';
 const typeOf = (plural: string) => resourceTypes.find((t) => t.plural === plural && !t.group)!;
 
 export class TokenRequests {
-  constructor(private readonly resources: ResourceService, private readonly tokens: ServiceAccountTokens) {}
+  constructor(
+    private readonly resources: ResourceService,
+    private readonly tokens: ServiceAccountTokens,
+    /** Lowered only by tests that watch a token be refreshed in seconds rather than minutes. */
+    private readonly minExpirationSeconds = defaultMinExpirationSeconds,
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, namespace: string, name: string, user: UserInfo): Promise<void> {
     if (req.method !== 'POST') throw methodNotAllowed();
@@ -34,8 +40,10 @@ export class TokenRequests {
     const spec = body.spec ?? {};
     const expirationSeconds = spec.expirationSeconds ?? defaultExpirationSeconds;
     if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds)) throw badRequest(`${what}: spec.expirationSeconds must be an integer`);
-    if (expirationSeconds < minExpirationSeconds || expirationSeconds > maxExpirationSeconds) {
-      const detail = expirationSeconds < minExpirationSeconds ? 'may not specify a duration less than 10 minutes' : 'may not specify a duration larger than 2^32 seconds';
+    if (expirationSeconds < this.minExpirationSeconds || expirationSeconds > maxExpirationSeconds) {
+      const detail = expirationSeconds < this.minExpirationSeconds
+        ? `may not specify a duration less than ${this.minExpirationSeconds === defaultMinExpirationSeconds ? '10 minutes' : `${this.minExpirationSeconds} seconds`}`
+        : 'may not specify a duration larger than 2^32 seconds';
       throw invalid('TokenRequest.authentication.k8s.io', '', name, [{ type: 'Invalid', field: 'spec.expirationSeconds', value: expirationSeconds, detail }]);
     }
     const audiences: string[] = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [this.tokens.issuer];

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, NodeV1Api, Watch, type CoreV1Event, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
+import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { CriClient } from '../../src/cri/client.ts';
 import type { PodSandbox } from '../../src/cri/types.ts';
 import { freeLoopbackPort } from '../../src/world/free-port.ts';
@@ -40,6 +40,8 @@ export interface AgentHarnessOptions {
   kubeletConfig?: Record<string, unknown>;
   /** Use this world instead of starting one; its owner stops it. */
   world?: TestWorld;
+  /** Dev API server options beyond the harness's own (e.g. a shorter token lifetime floor). */
+  apiServer?: Pick<ApiServerOptions, 'minTokenExpirationSeconds'>;
 }
 
 /** Where teardown is registered: a node:test TestContext, or a script's own list. */
@@ -60,6 +62,8 @@ export interface AgentHarness {
   kubeconfigPath: string;
   /** The node's own kubeconfig (CN=system:node:<nodeName>): what the agent runs with. */
   nodeKubeconfigPath: string;
+  /** The agent's --root-dir (pods/<uid>/volumes live here). */
+  rootDir: string;
   /** --pod-manifest-path: static pod files go here. */
   manifestDir: string;
   /** The agent's stdout+stderr (pino JSON), for diagnosis. */
@@ -138,7 +142,7 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
   });
 
   world = opts.world ?? (await startTestWorld({ logger: quiet }));
-  api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet });
+  api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet, ...opts.apiServer });
   // The admin's kubeconfig (cluster CA, client certificate in system:masters), its context in `namespace`.
   const kubeConfig = api.kubeConfig();
   // The agent runs as the node, as a kubelet does, and trusts the cluster CA for client
@@ -271,6 +275,7 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
     nodeName,
     kubeconfigPath,
     nodeKubeconfigPath,
+    rootDir,
     manifestDir,
     agentLogPath,
     agent: undefined as unknown as AgentProcess,

@@ -74,6 +74,8 @@ before(async () => {
 
 after(async () => {
   await agent?.stop();
+  // Pods' volumes may be tmpfs mounts (as root): unmounted before the directory goes.
+  await agent?.removeAllPods();
   await apiServer?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -84,8 +84,9 @@ before(async () => {
 
 after(async () => {
   try {
-    await agent?.removeAllPods();
+    // Stopped first, so nothing sets a pod up again; then pods and their volumes (tmpfs as root) go.
     await agent?.stop();
+    await agent?.removeAllPods();
   } finally {
     await sim?.stop();
     await apiServer?.stop();

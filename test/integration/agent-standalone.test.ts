@@ -52,8 +52,8 @@ test('standalone: a static pod runs and stops with its file', async (t) => {
   const asNobody = new Agent({ connect: trustNode });
   t.after(async () => {
     try {
-      await agent.removeAllPods();
       await agent.stop();
+      await agent.removeAllPods();
     } finally {
       await sim.stop();
       await Promise.all([asAdmin.close(), asNobody.close()]);

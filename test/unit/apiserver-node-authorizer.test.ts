@@ -24,6 +24,8 @@ function cluster() {
   const resources = new ResourceService(store);
   for (const name of ['default', 'kube-node-lease', 'other']) resources.create(type('namespaces'), '', { metadata: { name } });
   ensureBootstrapPolicy(resources);
+  // ServiceAccount admission refuses pods of accounts that do not exist.
+  resources.create(type('serviceaccounts'), 'default', { metadata: { name: 'runner' } });
   const pod = (name: string, nodeName: string | undefined, spec: Record<string, unknown> = {}, annotations?: Record<string, string>) =>
     resources.create(type('pods'), 'default', {
       metadata: { name, ...(annotations ? { annotations } : {}) },
@@ -106,9 +108,13 @@ test('persistent volumes and their secrets are reached through a bound claim', (
 });
 
 test('mirror pods grant their node nothing but themselves', () => {
-  const { store, pod } = cluster();
+  const { store } = cluster();
   const authorizer = createNodeAuthorizer(store);
-  pod('static-web', 'n1', { volumes: [{ name: 'v', secret: { secretName: 'sneaky' } }] }, { 'kubernetes.io/config.mirror': 'hash' });
+  // Stored directly: admission refuses mirror pods that reference secrets, and the graph must not depend on that.
+  store.create('pods', {
+    metadata: { name: 'static-web', namespace: 'default', annotations: { 'kubernetes.io/config.mirror': 'hash' } },
+    spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'v', secret: { secretName: 'sneaky' } }] },
+  });
   assert.equal(authorizer.authorize(attrs('get', 'secrets', 'default', 'sneaky')).decision, 'noOpinion');
   assert.equal(authorizer.authorize(attrs('get', 'pods', 'default', 'static-web')).decision, 'allow');
 });

@@ -3,8 +3,10 @@
 // Implemented on @kubernetes/client-node, so every kubeconfig auth a cluster uses works.
 import {
   ApiException, AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, NodeV1Api, PatchStrategy, Watch, setHeaderOptions,
-  type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1Lease, type V1Node, type V1Pod, type V1PodList, type V1Secret,
+  type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1Lease, type V1Node, type V1PersistentVolume, type V1PersistentVolumeClaim,
+  type V1Pod, type V1PodList, type V1Secret,
 } from '@kubernetes/client-node';
+import { watchNamedObject } from './named-object-watch.ts';
 import { shareConnections } from './shared-connections.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -41,6 +43,20 @@ export interface AccessReviewResult {
   evaluationError?: string;
 }
 
+export interface ServiceAccountTokenRequest {
+  audiences?: string[];
+  expirationSeconds: number;
+  podName: string;
+  podUid: string;
+}
+
+export interface KubeApiOptions {
+  /** Delay before watchObject tries again after its watch failed (default 1 s). */
+  rewatchDelayMs?: number;
+  /** Told when a watchObject attempt fails; it is retried regardless. */
+  onWatchError?(what: string, err: unknown): void;
+}
+
 export interface KubeApi {
   getNode(name: string): Promise<V1Node | undefined>;
   createNode(node: V1Node): Promise<V1Node>;
@@ -58,6 +74,17 @@ export interface KubeApi {
   patchPodStatus(namespace: string, name: string, patch: object): Promise<V1Pod>;
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+  getPersistentVolumeClaim(namespace: string, name: string): Promise<V1PersistentVolumeClaim | undefined>;
+  getPersistentVolume(name: string): Promise<V1PersistentVolume | undefined>;
+  /** TokenRequest (serviceaccounts/<name>/token) bound to the pod, as the kubelet asks for projected tokens. */
+  requestServiceAccountToken(namespace: string, serviceAccount: string, request: ServiceAccountTokenRequest): Promise<{ token: string; expirationTimestamp: Date }>;
+  /**
+   * Watches one ConfigMap or Secret by name (list + watch with fieldSelector metadata.name=<name>,
+   * what the Node authorizer allows a node for objects its pods use), again and again until
+   * stopped; onChange on every change seen, and after a relist that finds it changed or gone.
+   * Returns the stopper.
+   */
+  watchObject(kind: 'ConfigMap' | 'Secret', namespace: string, name: string, onChange: () => void): () => void;
   getRuntimeClassHandler(name: string): Promise<string | undefined>;
   createEvent(event: CoreV1Event): Promise<CoreV1Event>;
   patchEvent(namespace: string, name: string, patch: object): Promise<CoreV1Event>;
@@ -95,7 +122,7 @@ function isInactivityTimeout(err: unknown): boolean {
   return (err as { name?: string } | undefined)?.name === 'TimeoutError';
 }
 
-export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
+export function createKubeApi(kubeConfig: KubeConfig, options: KubeApiOptions = {}): KubeApi {
   shareConnections(kubeConfig);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
@@ -137,6 +164,44 @@ export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
     patchPodStatus: (namespace, name, patch) => core.patchNamespacedPodStatus({ namespace, name, body: patch }, mergePatch),
     getSecret: (namespace, name) => orUndefinedOn404(core.readNamespacedSecret({ namespace, name })),
     getConfigMap: (namespace, name) => orUndefinedOn404(core.readNamespacedConfigMap({ namespace, name })),
+    getPersistentVolumeClaim: (namespace, name) => orUndefinedOn404(core.readNamespacedPersistentVolumeClaim({ namespace, name })),
+    getPersistentVolume: (name) => orUndefinedOn404(core.readPersistentVolume({ name })),
+    async requestServiceAccountToken(namespace, serviceAccount, request) {
+      const answer = await core.createNamespacedServiceAccountToken({
+        namespace,
+        name: serviceAccount,
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: {
+            audiences: request.audiences ?? [],
+            expirationSeconds: request.expirationSeconds,
+            boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: request.podName, uid: request.podUid },
+          },
+        },
+      });
+      const token = answer.status?.token;
+      const expires = answer.status?.expirationTimestamp;
+      if (!token || !expires) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} (pod ${request.podName}) answered without a token`);
+      return { token, expirationTimestamp: new Date(expires) };
+    },
+    watchObject(kind, namespace, name, onChange) {
+      const list = async (fieldSelector: string) => {
+        const l = kind === 'ConfigMap'
+          ? await core.listNamespacedConfigMap({ namespace, fieldSelector })
+          : await core.listNamespacedSecret({ namespace, fieldSelector });
+        return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' };
+      };
+      return watchNamedObject({
+        watcher,
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind === 'ConfigMap' ? 'configmaps' : 'secrets'}`,
+        name,
+        list,
+        onChange,
+        retryDelayMs: options.rewatchDelayMs ?? 1000,
+        onError: (err) => options.onWatchError?.(`${kind} ${namespace}/${name}`, err),
+      });
+    },
     async getRuntimeClassHandler(name) {
       return (await orUndefinedOn404(nodeApi.readRuntimeClass({ name })))?.handler;
     },

@@ -1,8 +1,9 @@
 // One sync of one pod: the body of a pod worker. Reads the pod's newest record, then either
-//  - removes it (gone from its source, or deleted on the API server: kill, release, DELETE),
+//  - removes it (gone from its source, or deleted on the API server: kill, release, unmount, DELETE),
 //  - admits or rejects it (first sight),
 //  - leaves it stopped (terminal phase), or
-//  - drives it toward its spec (runtime.syncPod) and publishes the resulting status.
+//  - makes its volumes ready, drives it toward its spec (runtime.syncPod) and publishes the
+//    resulting status.
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodRuntime, RuntimePodStatus, SyncContext, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
@@ -16,6 +17,7 @@ import { podFullName } from '../sources/pod-update.ts';
 import type { StatusManager } from '../status/status-manager.ts';
 import { moveTo, runningStateOf } from './lifecycle-log.ts';
 import type { PodRecord, PodRegistry } from './pod-registry.ts';
+import type { VolumeStep } from './volume-step.ts';
 
 export type GeneratePodStatus = (pod: V1Pod, observed: RuntimePodStatus, sync: SyncResult | undefined,
   ctx: { hostIP: string; podIPs: string[]; now: Date; runtimeName?: string }) => V1PodStatus;
@@ -24,6 +26,7 @@ export interface PodSyncDeps {
   registry: PodRegistry;
   runtime: PodRuntime;
   devices: ContainerDevices;
+  volumes: VolumeStep;
   network: SandboxNetwork;
   statusManager: StatusManager;
   events: EventRecorder;
@@ -86,6 +89,7 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
       record(r, await runtime.killPod(target(r), observed, gracePeriodOf(r.pod), true));
     }
     await devices.release(r.uid);
+    await deps.volumes.tearDown(r.uid);
     if (r.source === 'file' && deps.api) {
       const mirror = registry.mirrorOf(podFullName(r.pod));
       if (mirror) await deleteMirrorPod(deps.api, mirror);
@@ -110,6 +114,7 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
       record(r, await runtime.killPod(target(r), stopped, grace, true));
     }
     await devices.release(r.uid);
+    await deps.volumes.tearDown(r.uid);
     // The API server removes the object once the node says it is done (grace 0, same uid).
     await deps.api?.deletePod(r.pod.metadata!.namespace ?? 'default', r.pod.metadata!.name!, r.uid, 0);
     moveTo(r, 'Terminated', logger);
@@ -149,6 +154,8 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
     const running = observed.containers.some((c) => c.state === 'running') || observed.sandboxes.some((s) => s.state === 'ready');
     if (running) record(r, await runtime.killPod(target(r), observed, gracePeriodOf(r.pod), false));
     await devices.release(r.uid);
+    // A finished pod's containers never start again: its volumes go now, as the kubelet unmounts them.
+    await deps.volumes.tearDown(r.uid);
     r.terminalHandled = true;
   }
 
@@ -170,7 +177,14 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
     }
 
     const observed = await observe(r);
-    const result = await runtime.syncPod(pod, observed, deps.syncContext);
+    const volumes = await deps.volumes.prepare(pod, deps.syncContext, observed.containers.some((c) => c.state === 'running'));
+    if (!volumes.ok) {
+      record(r, volumes.result);
+      publishStatus(r, pod, observed, volumes.result);
+      return { uid, failed: true };
+    }
+    for (const e of volumes.events) deps.events.record(r.pod, e);
+    const result = await runtime.syncPod(pod, observed, volumes.syncContext);
     record(r, result);
     const after = await observe(r);
     const status = publishStatus(r, pod, after, result);

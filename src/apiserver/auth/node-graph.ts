@@ -11,8 +11,7 @@ export const mirrorPodAnnotation = 'kubernetes.io/config.mirror';
 export type GraphKind = 'pod' | 'secret' | 'configmap' | 'persistentvolumeclaim' | 'persistentvolume' | 'serviceaccount';
 
 const podKey = resourceKey(resourceTypes.find((t) => t.plural === 'pods' && !t.group)!);
-// Not served by the dev control plane yet: the key PersistentVolumes would be stored under.
-const pvKey = 'persistentvolumes';
+const pvKey = resourceKey(resourceTypes.find((t) => t.plural === 'persistentvolumes' && !t.group)!);
 
 const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const named = (names: unknown[]): string[] => [...new Set(names.filter((n): n is string => typeof n === 'string' && n !== ''))];

@@ -1,6 +1,6 @@
 // ContainerConfig for CreateContainer, as the kubelet's generateContainerConfig: identity and
 // attempt, image, command/args/env with $(VAR) expansion, working dir, mounts (the
-// termination-message file, plus what device plugins ask for), devices and CDI names, the log
+// termination-message file, what device plugins ask for, the pod's volumes), devices and CDI names, the log
 // path, Linux resources and security context, labels and annotations.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ContainerConfig, Mount } from '../types.ts';
@@ -9,6 +9,8 @@ import { containerEnv, expandCommand, type EnvSources } from './container-env.ts
 import { containerAnnotations, containerLabels, DEFAULT_TERMINATION_MESSAGE_PATH } from './labels.ts';
 import { containerResources } from './resources.ts';
 import { containerSecurityContext, type ImageUser } from './security-context.ts';
+import { criMountOf } from './volume-mounts.ts';
+import type { VolumeMount } from '../../volume/pod-volumes.ts';
 
 export interface ContainerConfigInput {
   pod: V1Pod;
@@ -22,6 +24,8 @@ export interface ContainerConfigInput {
   devices: ContainerDeviceOptions | undefined;
   allowPrivileged: boolean;
   env: EnvSources;
+  /** The container's volume mounts, from its resolved env (subPathExpr expands against it). */
+  volumeMounts?: (env: ReadonlyArray<{ key: string; value: string }>) => Promise<VolumeMount[]>;
 }
 
 /** "<name>/<attempt>.log", relative to the sandbox's log directory (kubelet convention). */
@@ -36,6 +40,7 @@ export async function buildContainerConfig(input: ContainerConfigInput): Promise
   const mounts: Mount[] = [
     { containerPath: container.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH, hostPath: input.terminationMessageHostPath, readonly: false },
     ...(devices?.mounts ?? []).map(m => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readOnly })),
+    ...(input.volumeMounts ? await input.volumeMounts(env) : []).map(criMountOf),
   ];
   return {
     metadata: { name: container.name, attempt },

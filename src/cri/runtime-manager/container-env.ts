@@ -124,8 +124,8 @@ function podIPs(pod: V1Pod, sources: EnvSources): string[] {
   return pod.spec?.hostNetwork ? [sources.hostIP] : sources.podIPs;
 }
 
-/** limits.cpu etc.; an unset limit means the node's capacity, as the kubelet does. */
-function resourceValue(pod: V1Pod, containerName: string, resource: string, divisor: string): string {
+/** limits.cpu etc.; an unset limit means the node's capacity, as the kubelet does. Shared with downward API volumes. */
+export function resourceValue(pod: V1Pod, containerName: string, resource: string, divisor: string): string {
   const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(x => x.name === containerName);
   const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
   const raw = c?.resources?.[kind]?.[name];

@@ -6,7 +6,6 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { PodSandboxConfig } from '../types.ts';
 import type { SyncContext } from './pod-runtime.ts';
 import { buildContainerConfig } from './container-config.ts';
-import { ContainerConfigError } from './container-env.ts';
 import { ensureImage } from './image-step.ts';
 import { createTerminationMessageFile } from './termination-message.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
@@ -38,11 +37,12 @@ export async function startContainer(deps: ExecutorDeps, ref: PodRef, s: Contain
       pod, container, attempt: s.attempt, imageRef: image.imageRef, imageUser: image.user, terminationMessageHostPath, devices,
       allowPrivileged: deps.allowPrivileged,
       env: { nodeName: ctx.nodeName, hostIP: ctx.hostIP, podIPs: s.podIPs, getSecret: ctx.getSecret.bind(ctx), getConfigMap: ctx.getConfigMap.bind(ctx) },
+      volumeMounts: ctx.volumeMounts ? (env) => ctx.volumeMounts!(container, env) : undefined,
     });
   } catch (err) {
     const message = errorMessage(err);
     result.event('Warning', 'Failed', `Error: ${message}`, name);
-    result.fail({ step: 'config', reason: err instanceof ContainerConfigError ? err.reason : 'CreateContainerConfigError', message, container: name });
+    result.fail({ step: 'config', reason: 'CreateContainerConfigError', message, container: name });
     return false;
   }
 

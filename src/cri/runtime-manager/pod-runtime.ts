@@ -83,6 +83,9 @@ export interface SyncContext {
   getConfigMap(namespace: string, name: string): Promise<import('@kubernetes/client-node').V1ConfigMap | undefined>;
   /** RuntimeClass name → handler; undefined when the class does not exist. */
   resolveRuntimeHandler(runtimeClassName: string): Promise<string | undefined>;
+  /** The pod's volumes, made ready by the agent before this sync: a container's mounts, given its
+   * resolved env (subPathExpr). Absent: the pod has no volumes to mount. */
+  volumeMounts?(container: import('@kubernetes/client-node').V1Container, env: ReadonlyArray<{ key: string; value: string }>): Promise<import('../../volume/pod-volumes.ts').VolumeMount[]>;
 }
 
 export interface RuntimeInfo {

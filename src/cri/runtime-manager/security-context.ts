@@ -41,7 +41,8 @@ export function containerSecurityContext(pod: V1Pod, container: V1Container, ima
     ...(runAsUser === undefined && imageUser.uid === undefined && imageUser.username ? { runAsUsername: imageUser.username } : {}),
     readonlyRootfs: sc.readOnlyRootFilesystem === true,
     noNewPrivs: sc.allowPrivilegeEscalation === false,
-    supplementalGroups: podSc.supplementalGroups ?? [],
+    // The kubelet adds fsGroup: the group that owns the pod's volumes.
+    supplementalGroups: [...(podSc.supplementalGroups ?? []), ...(podSc.fsGroup !== undefined ? [podSc.fsGroup] : [])],
     capabilities: { addCapabilities: sc.capabilities?.add ?? [], dropCapabilities: sc.capabilities?.drop ?? [] },
     maskedPaths: unmasked ? [] : MASKED_PATHS,
     readonlyPaths: unmasked ? [] : READONLY_PATHS,
