@@ -15,6 +15,7 @@ import { startApiServer, type ApiServerOptions, type RunningApiServer } from '..
 import { CriClient } from '../../src/cri/client.ts';
 import type { PodSandbox } from '../../src/cri/types.ts';
 import { freeLoopbackPort } from '../../src/world/free-port.ts';
+import { unmountAllUnder } from '../../src/world/teardown.ts';
 import { startTestWorld, type TestWorld } from '../../src/world/test-world.ts';
 import { waitFor } from '../../src/world/wait.ts';
 
@@ -138,6 +139,10 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
     cri?.close();
     if (!opts.world) await world?.stop();
     await api?.stop();
+    // A stopped agent leaves its pods' volumes mounted (a kubelet does: the pods may still run);
+    // the test's machine is torn down here, so the tmpfs mounts under its root dir go too.
+    const stuck = unmountAllUnder(dir);
+    if (stuck.length) throw new Error(`mounts left under ${dir}: ${stuck.join(', ')}`);
     rmSync(dir, { recursive: true, force: true });
   });
 

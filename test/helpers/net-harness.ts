@@ -17,6 +17,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { CriClient } from '../../src/cri/client.ts';
 import { startTestWorld, type TestWorld } from '../../src/world/test-world.ts';
+import { unmountAllUnder } from '../../src/world/teardown.ts';
 import { waitFor } from '../../src/world/wait.ts';
 import { ipInSubnet, isRunningAndReady, namespace, startAgentHarness, type AgentHarness, type CleanupScope } from './agent-harness.ts';
 
@@ -100,6 +101,9 @@ export async function startNetHarness(t: CleanupScope, mode: NetworkMode): Promi
     for (const fn of harnessCleanups.reverse()) await fn().catch((err) => quiet.warn({ err: (err as Error).message }, 'harness cleanup failed'));
     await world?.stop();
     if (bridge) await sh('ip', 'link', 'del', bridge).catch(() => {});
+    // A stopped agent leaves its pods' volume mounts (tmpfs) in place, as a kubelet does.
+    const stuck = unmountAllUnder(dir);
+    if (stuck.length) throw new Error(`mounts left under ${dir}: ${stuck.join(', ')}`);
     rmSync(dir, { recursive: true, force: true });
   });
   const scope: CleanupScope = { after: (fn) => void harnessCleanups.push(fn) };
