@@ -17,6 +17,7 @@ import {
 import { apiVersionOf, rbacGroup, resourceKey, resourceTypes, type ResourceType } from './registry.ts';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors.ts';
 import type { KubeObject, ObjectStore } from './store.ts';
+import { immutableDataErrors } from './immutable-data.ts';
 
 export const protectedNamespaces = ['default', 'kube-system', 'kube-public'];
 
@@ -164,6 +165,10 @@ export class ResourceService {
         if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
       }
       if (t.kind === 'Secret') convertStringData(next);
+      if (!t.group) {
+        const errors = immutableDataErrors(t.kind, existing, next);
+        if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
+      }
       if (t.kind === 'PersistentVolume') {
         const errors = persistentVolumeUpdateErrors(existing, next);
         if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
