@@ -10,7 +10,7 @@
 //
 // Left out, and why:
 // - ConfigMap / Secret "should be immutable if `immutable` field is set": API-server behaviour
-//   only (update refusals); no pod and no node is involved.
+//   only (update refusals), no pod and no node involved: test/integration/apiserver-immutable.test.ts.
 // - Variable Expansion "should allow composing env vars into new env vars", "... substituting
 //   values in a container's command / args": env expansion, not volumes (not subPath cases).
 // - Nothing else: the agnhost-only parts of the storage cases (mounttest's flags) are all facts
