@@ -36,11 +36,14 @@ interface SharedWatch {
 export class ObjectWatches {
   private readonly watches = new Map<string, SharedWatch>();
   private readonly byPod = new Map<string, Set<string>>();
+  /** After stop, a setUp still in flight must not start a watch that nothing would ever end. */
+  private stopped = false;
 
   constructor(private readonly sources: VolumeSources, private readonly onChange: (uids: string[]) => void) {}
 
   /** Makes the pod's watched objects exactly `refs`: starts what is new, lets go of the rest. */
   use(uid: string, refs: ObjectRef[]): void {
+    if (this.stopped) return;
     const wanted = new Set(refs.map(keyOf));
     const had = this.byPod.get(uid) ?? new Set<string>();
     for (const key of had) if (!wanted.has(key)) this.letGo(uid, key);
@@ -69,6 +72,7 @@ export class ObjectWatches {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
     this.byPod.clear();

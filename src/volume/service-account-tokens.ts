@@ -24,6 +24,7 @@ interface CachedToken {
 
 export class ServiceAccountTokens {
   private readonly byPod = new Map<string, Map<string, CachedToken>>();
+  private stopped = false;
 
   constructor(
     private readonly sources: VolumeSources,
@@ -50,7 +51,10 @@ export class ServiceAccountTokens {
     if (cached) clearTimeout(cached.timer);
     const refreshAt = tokenRefreshAt(issued.expirationTimestamp.getTime(), expirationSeconds);
     const delay = Math.min(Math.max(refreshAt - this.clock(), 0), MAX_TIMER_MS);
-    const timer = setTimeout(() => this.onRefreshDue(uid), delay);
+    // After stop, a setUp still in flight gets its token but schedules nothing; a due refresh never
+    // keeps the process alive on its own (the agent's lifetime is its own business).
+    const timer = setTimeout(() => this.onRefreshDue(uid), delay).unref();
+    if (this.stopped) clearTimeout(timer);
     tokens.set(key, { token: issued.token, refreshAt, timer });
     return issued.token;
   }
@@ -67,6 +71,7 @@ export class ServiceAccountTokens {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const uid of [...this.byPod.keys()]) this.forget(uid);
   }
 }
