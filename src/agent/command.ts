@@ -24,6 +24,7 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--port <port>', 'node API server port (default 10250; 0 = ephemeral)')
     .option('--healthz-port <port>', 'healthz port on 127.0.0.1 (default 10248; 0 = ephemeral)')
     .option('--allow-privileged', 'admit privileged containers')
+    .option('--allowed-unsafe-sysctls <names>', 'comma-separated sysctls or prefixes ending in * that pods may set beyond the safe set (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--v <level>', 'klog-style verbosity (0-10)')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error')
     .option('--network-mode <mode>', 'runtime (the CRI runtime runs CNI) or agent (the agent does)')

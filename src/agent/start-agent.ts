@@ -1,15 +1,18 @@
-// The agent, composed: every part wired to the next, in the order a pod travels.
-//   sources (API watch + static files) → registry → sync requests (+ PLEG, retries, resync)
-//   → pod workers (syncPerKey) → syncPod → runtime manager → status manager → API server
+// The agent, composed. startAgent is a numbered list of steps, each a named function below:
+// first what a pod will need (the API server, network and devices, the runtime, the node), then
+// the pod's own path:
+//   sources (API watch + static files) → registry → wakes (+ PLEG, retries, resync, volumes)
+//   → pod workers (syncPerKey) → podWorkerSync → runtime manager → status manager → API server
 // Alongside: the node controller (Node, Lease, node status), healthz and the node API server.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Subject, filter, interval, map, merge, mergeMap, type Observable, type Subscription, from, EMPTY } from 'rxjs';
+import { Subject, filter, interval, map, merge, mergeMap, type Observable, from, EMPTY } from 'rxjs';
 import type { SandboxNetwork } from '../cni/sandbox-network.ts';
-import type { PodRuntime, SyncContext } from '../cri/runtime-manager/pod-runtime.ts';
+import type { PodRuntime, RuntimePodStatus, SyncContext } from '../cri/runtime-manager/pod-runtime.ts';
 import type { ContainerDevices } from '../device/container-devices.ts';
+import type { ActivePod } from '../device/device-manager.ts';
 import type { PodVolumeManager } from '../volume/pod-volumes.ts';
 import { generatePodStatus } from './pod-status/generate-pod-status.ts';
 import { createKubeApi, type KubeApi } from './api/kube-api.ts';
@@ -28,16 +31,20 @@ import { loadServingCertificate } from './server/auth/serving-certificate.ts';
 import { startNodeApiServer } from './server/node-api-server.ts';
 import { apiPodSource } from './sources/api-pod-source.ts';
 import { deleteMirrorPod } from './sources/mirror-pods.ts';
-import { isMirrorPod, podFullName, type PodUpdate } from './sources/pod-update.ts';
+import { isMirrorPod, type PodUpdate } from './sources/pod-update.ts';
+import { podFullName } from '../pod/pod-ref.ts';
 import { staticPodSource } from './sources/static-pod-source.ts';
 import { StatusManager } from './status/status-manager.ts';
 import { runPeriodically } from './util/periodic.ts';
 import { PodRegistry } from './workers/pod-registry.ts';
-import { createPodSyncer, isTerminal, type GeneratePodStatus, type PodSyncOutcome } from './workers/sync-pod.ts';
+import { createPodWorker, type GeneratePodStatus, type PodWorkerOutcome } from './workers/pod-worker.ts';
+import { isTerminalPhase } from '../pod/phase.ts';
+import { podLogFields } from '../pod/pod-ref.ts';
 import { syncPerKey } from './workers/sync-per-key.ts';
 import { FailureBackoff } from './workers/failure-backoff.ts';
 import { VolumeStep } from './workers/volume-step.ts';
 import { createVolumeManager } from '../volume/volume-manager.ts';
+import { sysctlAllowlist } from './admission/sysctls.ts';
 
 export interface AgentDeps {
   logger: Logger;
@@ -70,46 +77,132 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/** What the steps share: made in step 1, filled in as the steps go. */
+interface Composition {
+  config: AgentConfig;
+  deps: AgentDeps;
+  logger: Logger;
+  registry: PodRegistry;
+  api: KubeApi | undefined;
+  statusManager: StatusManager;
+  stoppers: Array<() => Promise<void>>;
+  /** Set by step 5; device plugins may report before it exists. */
+  nodeController?: NodeController;
+  stopping: boolean;
+}
+
 export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<RunningAgent> {
+  // 1. The API server (none: standalone, static pods only) and the status manager that writes to it.
+  const c = connectToApiServer(config, deps);
+  // 2. What pods plug into: the network (agent mode) and device plugins.
+  const network = deps.network ?? await startPodNetwork(c);
+  const devices = deps.devices ? { devices: deps.devices } : await startDevicePlugins(c);
+  // 3. The container runtime, through the GenericRuntime manager.
+  const runtime = deps.runtime ?? createPodRuntime(config, network, devices.devices, c.logger);
+  const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
+  const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);
+  // 4. Serving: healthz and the node API (which lists pods and serves their logs).
+  const servers = await startServers(c, hostIP);
+  // 5. The node: registered on the API server, or computed locally in standalone mode.
+  const node = await startNode(c, runtime, devices.devices, () => servers.nodeApi.port);
+  // 6. The pod worker's one sync, with volumes before containers.
+  const volumeManager = deps.volumes ?? createVolumeManager({ rootDir: config.rootDir, sources: c.api, nodeName: config.nodeName, logger: c.logger });
+  c.stoppers.push(() => volumeManager.stop());
+  const podWorkerSync = createPodWorker({
+    registry: c.registry, runtime, devices: devices.devices, network, statusManager: c.statusManager, api: c.api, logger: c.logger,
+    events: c.api ? createEventRecorder(c.api, config.nodeName, c.logger) : discardEvents,
+    syncContext: syncContextOf(c, hostIP),
+    volumes: new VolumeStep(volumeManager, c.logger),
+    sysctls: sysctlAllowlist(config.allowedUnsafeSysctls),
+    node: node.current,
+    hostIP: () => hostIP,
+    runtimeName: () => runtimeName,
+    generatePodStatus: deps.generatePodStatus ?? generatePodStatus,
+  });
+  // 7. Where pods come from: static files, then the API server's watch.
+  const sources = podSources(c);
+  // 8. Adoption: what the runtime held at startup; known pods are adopted by their first sync.
+  const startupPods = await runtime.relist().catch((err) => {
+    c.logger.warn({ err }, 'startup relist failed');
+    return [];
+  });
+  // 9. Wakes → pod workers: one sync per pod at a time, retried with backoff.
+  const workers = runPodWorkers(c, sources.updates, runtime, startupPods, volumeManager, podWorkerSync);
+  // 10. Once every source has listed: remove what no source knows (pods, devices, volumes).
+  const ready = sources.synced.then(() => removeOrphans(c, runtime, startupPods, devices.reconcile, volumeManager)).catch((err) => {
+    // Nobody may be awaiting `ready`: a rejection here would be unhandled and end the process.
+    c.logger.warn({ err }, 'startup cleanup failed');
+  });
+  // 11. Garbage collection of dead containers and unknown sandboxes.
+  const stopGc = runPeriodically('garbage-collect', config.intervals.garbageCollectMs,
+    () => runtime.garbageCollect(c.registry.uids()), c.logger, false);
+
+  c.logger.info({ port: servers.nodeApi.port, healthzPort: servers.healthz.port, hostIP, runtime: runtimeName, standalone: !c.api }, 'agent started');
+
+  return {
+    nodeName: config.nodeName,
+    port: servers.nodeApi.port,
+    healthzPort: servers.healthz.port,
+    servingCertificate: { certPem: servers.serving.certPem, certFile: servers.serving.certFile },
+    registry: c.registry,
+    runtime,
+    ready,
+    async removeAllPods() {
+      for (const p of await runtime.relist()) {
+        await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
+          .catch((err) => c.logger.warn({ uid: p.uid, err: String(err) }, 'pod removal failed'));
+      }
+      await volumeManager.removeOrphans(new Set());
+    },
+    async stop() {
+      if (c.stopping) return;
+      c.stopping = true;
+      workers.stop();
+      await Promise.all([stopGc(), node.stop?.(), c.nodeController?.stop()]);
+      await Promise.race([c.statusManager.flush(), new Promise((r) => setTimeout(r, 2000))]);
+      c.statusManager.stop();
+      await Promise.all([servers.healthz.close(), servers.nodeApi.close(), ...c.stoppers.map((stop) => stop())]);
+      c.logger.info('agent stopped');
+    },
+  };
+}
+
+function connectToApiServer(config: AgentConfig, deps: AgentDeps): Composition {
   const logger = deps.logger.child({ node: config.nodeName });
   mkdirSync(config.rootDir, { recursive: true });
-  const registry = new PodRegistry();
   const kubeConfig = deps.kubeConfig ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
   const api: KubeApi | undefined = kubeConfig
     ? createKubeApi(kubeConfig, { onWatchError: (what, err) => logger.debug({ what, err }, 'watch failed; retrying') })
     : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
-  const statusManager = new StatusManager(api, logger);
-  let nodeController: NodeController | undefined;
-  const stoppers: Array<() => Promise<void>> = [];
-  let network = deps.network;
-  if (!network) {
-    const started = await startNetwork(config, async (ns, name, uid) => {
-      const r = registry.get(uid);
-      return r && r.pod.metadata?.namespace === ns && r.pod.metadata?.name === name ? r.pod : undefined;
-    }, logger);
-    network = started.network;
-    stoppers.push(started.stop);
-  }
-  let devices = deps.devices;
-  let reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined;
-  if (!devices) {
-    // PodResources reports the pods that hold or may hold devices: admitted and not yet finished.
-    const activePods = () => registry.all().filter((r) => !r.removed && r.admission?.admitted !== false && !isTerminal(statusManager.latest(r.uid)?.phase ?? r.pod.status?.phase)).map((r) => ({
-      uid: r.uid, name: r.pod.metadata!.name!, namespace: r.pod.metadata!.namespace ?? 'default', containers: (r.pod.spec?.containers ?? []).map((c) => c.name),
-    }));
-    const started = await startDevices(config, activePods, () => nodeController?.refresh(), logger);
-    devices = started.devices;
-    reconcileDevices = started.reconcile;
-    stoppers.push(started.stop);
-  }
-  const runtime = deps.runtime ?? createPodRuntime(config, network, devices, logger);
-  const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
-  const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);
+  return { config, deps, logger, registry: new PodRegistry(), api, statusManager: new StatusManager(api, logger), stoppers: [], stopping: false };
+}
 
-  let stopping = false;
-  const podsForApi = () => registry.all().filter((r) => !r.removed).map((r) => ({ ...r.pod, status: statusManager.latest(r.uid) ?? r.pod.status }));
-  const healthz = await startHealthzServer(config.healthzPort, config.healthzBindAddress, () => !stopping);
+async function startPodNetwork(c: Composition): Promise<SandboxNetwork> {
+  const started = await startNetwork(c.config, async (ns, name, uid) => {
+    const r = c.registry.get(uid);
+    return r && r.pod.metadata?.namespace === ns && r.pod.metadata?.name === name ? r.pod : undefined;
+  }, c.logger);
+  c.stoppers.push(started.stop);
+  return started.network;
+}
+
+async function startDevicePlugins(c: Composition): Promise<{ devices: ContainerDevices; reconcile?: (uids: Set<string>) => Promise<void> }> {
+  // PodResources reports the pods that hold or may hold devices: admitted and not yet finished.
+  const activePods = (): ActivePod[] => c.registry.all()
+    .filter((r) => !r.removed && r.admission?.admitted !== false && !isTerminalPhase(c.statusManager.latest(r.uid)?.phase ?? r.pod.status?.phase))
+    .map((r) => ({
+      uid: r.uid, name: r.pod.metadata!.name!, namespace: r.pod.metadata!.namespace ?? 'default', containers: (r.pod.spec?.containers ?? []).map((ct) => ct.name),
+    }));
+  const started = await startDevices(c.config, activePods, () => c.nodeController?.refresh(), c.logger);
+  c.stoppers.push(started.stop);
+  return { devices: started.devices, ...(started.reconcile ? { reconcile: started.reconcile } : {}) };
+}
+
+async function startServers(c: Composition, hostIP: string): Promise<{ healthz: RunningServer; nodeApi: RunningServer; serving: { certPem: string; certFile: string } }> {
+  const { config, logger } = c;
+  const podsForApi = () => c.registry.all().filter((r) => !r.removed).map((r) => ({ ...r.pod, status: c.statusManager.latest(r.uid) ?? r.pod.status }));
+  const healthz = await startHealthzServer(config.healthzPort, config.healthzBindAddress, () => !c.stopping);
   const serving = await loadServingCertificate({
     tlsCertFile: config.tlsCertFile,
     tlsPrivateKeyFile: config.tlsPrivateKeyFile,
@@ -118,7 +211,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     hosts: [hostIP, 'localhost', '127.0.0.1'],
   });
   logger.info({ certFile: serving.certFile, origin: serving.origin }, 'node API serving certificate');
-  const auth = nodeApiAuth(config, api, logger.child({ component: 'node-api' }));
+  const auth = nodeApiAuth(config, c.api, logger.child({ component: 'node-api' }));
   const nodeApi = await startNodeApiServer({
     port: config.port,
     host: config.address,
@@ -128,68 +221,46 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     authorize: auth.authorize,
     pods: podsForApi,
     podLogsDir: config.podLogsDir,
-    healthy: () => !stopping,
+    healthy: () => !c.stopping,
     logger: logger.child({ component: 'node-api' }),
   });
+  return { healthz, nodeApi, serving };
+}
 
-  // The node: registered on the API server, or computed locally in standalone mode.
-  const nodeDeps = { runtime, devices, config, logger, kubeletPort: () => nodeApi.port };
+async function startNode(c: Composition, runtime: PodRuntime, devices: ContainerDevices, kubeletPort: () => number): Promise<{ current: () => V1Node; stop?: () => Promise<void> }> {
+  const nodeDeps = { runtime, devices, config: c.config, logger: c.logger, kubeletPort };
   let localNode: V1Node = await computeLocalNode(nodeDeps);
-  const stopLocalNode = api ? undefined : runPeriodically('local-node', config.intervals.nodeStatusUpdateMs, async () => {
+  const stop = c.api ? undefined : runPeriodically('local-node', c.config.intervals.nodeStatusUpdateMs, async () => {
     localNode = await computeLocalNode(nodeDeps);
-  }, logger, false);
-  if (api) nodeController = await startNodeController({ ...nodeDeps, api });
+  }, c.logger, false);
+  if (c.api) c.nodeController = await startNodeController({ ...nodeDeps, api: c.api });
   // Device plugins may have reported before the controller existed; post their resources now.
-  nodeController?.refresh();
-  const currentNode = () => nodeController?.current() ?? localNode;
+  c.nodeController?.refresh();
+  return { current: () => c.nodeController?.current() ?? localNode, ...(stop ? { stop } : {}) };
+}
 
-  const events = api ? createEventRecorder(api, config.nodeName, logger) : discardEvents;
-  const syncContext: SyncContext = {
-    nodeName: config.nodeName,
+function syncContextOf(c: Composition, hostIP: string): SyncContext {
+  const { api } = c;
+  return {
+    nodeName: c.config.nodeName,
     hostIP,
     getSecret: async (ns, name) => api?.getSecret(ns, name),
     getConfigMap: async (ns, name) => api?.getConfigMap(ns, name),
     resolveRuntimeHandler: async (name) => api?.getRuntimeClassHandler(name),
   };
-  // Volumes: made before containers, torn down after them; a changed ConfigMap/Secret or a token
-  // near expiry wakes the pod (the `refreshes` stream below).
-  const volumeManager = deps.volumes ?? createVolumeManager({ rootDir: config.rootDir, sources: api, nodeName: config.nodeName, logger });
-  stoppers.push(() => volumeManager.stop());
-  const syncPod = createPodSyncer({
-    registry, runtime, devices, network, statusManager, events, api, logger, syncContext,
-    volumes: new VolumeStep(volumeManager, logger),
-    node: currentNode,
-    hostIP: () => hostIP,
-    runtimeName: () => runtimeName,
-    generatePodStatus: deps.generatePodStatus ?? generatePodStatus,
-  });
+}
 
-  // Pod sources. Static files first: their pods must be known before mirror pods arrive.
+/** The merged pod updates (applied to the registry: UIDs to wake), and when the API has listed. */
+function podSources(c: Composition): { updates: Observable<string>; synced: Promise<void> } {
+  const { config, api, logger, registry } = c;
   let markApiSynced!: () => void;
-  const apiSynced = new Promise<void>((resolve) => (markApiSynced = resolve));
+  const synced = new Promise<void>((resolve) => (markApiSynced = resolve));
   const sources: Observable<PodUpdate>[] = [];
+  // Static files first: their pods must be known before mirror pods arrive.
   if (config.podManifestPath) sources.push(staticPodSource(config.podManifestPath, config.nodeName, config.intervals.staticPodRescanMs, logger));
   if (api) sources.push(apiPodSource(api, config.nodeName, logger, { onSynced: markApiSynced }));
   else markApiSynced();
-
-  // Adoption: what the runtime held at startup. Known pods are adopted by their first sync
-  // (the runtime manager sees the observed state and starts nothing twice); unknown ones go.
-  const startupPods = await runtime.relist().catch((err) => {
-    logger.warn({ err }, 'startup relist failed');
-    return [];
-  });
-
-  const backoff = new FailureBackoff(config.intervals.syncErrorBackoffMs, config.intervals.syncErrorBackoffMaxMs);
-  const retries = new Subject<string>();
-  const retryTimers = new Map<string, NodeJS.Timeout>();
-  const scheduleRetry = (uid: string, ms: number | undefined) => {
-    clearTimeout(retryTimers.get(uid));
-    retryTimers.delete(uid);
-    if (ms === undefined || stopping || !registry.get(uid)) return;
-    retryTimers.set(uid, setTimeout(() => retries.next(uid), ms));
-  };
-
-  const fromSources = merge(...sources).pipe(
+  const updates = merge(...sources).pipe(
     mergeMap((update) => {
       if (api && isMirrorPod(update.pod) && update.op !== 'DELETE' && !registry.all().some((r) => r.source === 'file' && !r.removed && podFullName(r.pod) === podFullName(update.pod))) {
         // A mirror pod whose static pod is gone (removed while the agent was down).
@@ -205,70 +276,64 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       }
     }),
   );
+  return { updates, synced };
+}
+
+/** Every reason a pod wakes (its source, PLEG, a retry, the resync, a volume refresh), through the
+ * pod workers; a failed sync retries after a backoff, a sync that asks for one after its delay. */
+function runPodWorkers(
+  c: Composition, fromSources: Observable<string>, runtime: PodRuntime, startupPods: RuntimePodStatus[],
+  volumeManager: PodVolumeManager, podWorkerSync: (uid: string) => Promise<PodWorkerOutcome>,
+): { stop: () => void } {
+  const { config, logger, registry } = c;
+  const backoff = new FailureBackoff(config.intervals.syncErrorBackoffMs, config.intervals.syncErrorBackoffMaxMs);
+  const retries = new Subject<string>();
+  const retryTimers = new Map<string, NodeJS.Timeout>();
+  const scheduleRetry = (uid: string, ms: number | undefined) => {
+    clearTimeout(retryTimers.get(uid));
+    retryTimers.delete(uid);
+    if (ms === undefined || c.stopping || !registry.get(uid)) return;
+    retryTimers.set(uid, setTimeout(() => retries.next(uid), ms));
+  };
   const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods) })
     .pipe(filter((uid) => registry.get(uid) !== undefined));
   const fromResync = interval(config.intervals.resyncMs).pipe(mergeMap(() => from(registry.all().map((r) => r.uid))));
   const fromVolumes = volumeManager.refreshes.pipe(filter((uid) => registry.get(uid) !== undefined));
 
-  const subscriptions: Subscription[] = [];
-  subscriptions.push(merge(fromSources, fromPleg, retries, fromResync, fromVolumes).pipe(
-    syncPerKey((uid: string) => uid, syncPod, config.maxParallelSyncs, (err, uid) => {
+  const subscription = merge(fromSources, fromPleg, retries, fromResync, fromVolumes).pipe(
+    syncPerKey((uid: string) => uid, podWorkerSync, config.maxParallelSyncs, (err, uid) => {
       const delayMs = backoff.failed(uid);
       logger.warn({ uid, err, retryInMs: delayMs }, 'pod sync failed');
       scheduleRetry(uid, delayMs);
     }),
-    map((outcome: PodSyncOutcome) => {
+    map((outcome: PodWorkerOutcome) => {
       if (!outcome.failed) backoff.succeeded(outcome.uid);
       const delayMs = outcome.retryAfterMs ?? (outcome.failed ? backoff.failed(outcome.uid) : undefined);
       scheduleRetry(outcome.uid, delayMs);
     }),
-  ).subscribe({ error: (err) => logger.error({ err }, 'pod sync pipeline stopped') }));
-
-  const ready = apiSynced.then(async () => {
-    for (const p of startupPods) {
-      if (registry.get(p.uid)) continue;
-      logger.info({ pod: `${p.namespace}/${p.name}`, uid: p.uid }, 'removing pod unknown to every source (deleted while the agent was down)');
-      await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
-        .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'orphan removal failed'));
-    }
-    await reconcileDevices?.(registry.uids());
-    // Their containers are gone now: so may their volumes be (tmpfs unmounted, directories removed).
-    const orphans = await volumeManager.removeOrphans(registry.uids());
-    if (orphans.length) logger.info({ uids: orphans }, 'removed the volumes of pods unknown to every source');
-  }).catch((err) => {
-    // Nobody may be awaiting `ready`: a rejection here would be unhandled and end the process.
-    logger.warn({ err }, 'startup cleanup failed');
-  });
-  const stopGc = runPeriodically('garbage-collect', config.intervals.garbageCollectMs,
-    () => runtime.garbageCollect(registry.uids()), logger, false);
-
-  logger.info({ port: nodeApi.port, healthzPort: healthz.port, hostIP, runtime: runtimeName, standalone: !api }, 'agent started');
-
+  ).subscribe({ error: (err) => logger.error({ err }, 'pod sync pipeline stopped') });
   return {
-    nodeName: config.nodeName,
-    port: nodeApi.port,
-    healthzPort: healthz.port,
-    servingCertificate: { certPem: serving.certPem, certFile: serving.certFile },
-    registry,
-    runtime,
-    ready,
-    async removeAllPods() {
-      for (const p of await runtime.relist()) {
-        await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
-          .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'pod removal failed'));
-      }
-      await volumeManager.removeOrphans(new Set());
-    },
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      for (const s of subscriptions) s.unsubscribe();
+    stop() {
+      subscription.unsubscribe();
       for (const t of retryTimers.values()) clearTimeout(t);
-      await Promise.all([stopGc(), stopLocalNode?.(), nodeController?.stop()]);
-      await Promise.race([statusManager.flush(), new Promise((r) => setTimeout(r, 2000))]);
-      statusManager.stop();
-      await Promise.all([healthz.close(), nodeApi.close(), ...stoppers.map((stop) => stop())]);
-      logger.info('agent stopped');
     },
   };
+}
+
+/** Pods, devices and volumes that no source knows: deleted while the agent was down. */
+async function removeOrphans(
+  c: Composition, runtime: PodRuntime, startupPods: RuntimePodStatus[],
+  reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined, volumeManager: PodVolumeManager,
+): Promise<void> {
+  const { logger, registry } = c;
+  for (const p of startupPods) {
+    if (registry.get(p.uid)) continue;
+    logger.info(podLogFields(p), 'removing pod unknown to every source (deleted while the agent was down)');
+    await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
+      .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'orphan removal failed'));
+  }
+  await reconcileDevices?.(registry.uids());
+  // Their containers are gone now: so may their volumes be (tmpfs unmounted, directories removed).
+  const orphans = await volumeManager.removeOrphans(registry.uids());
+  if (orphans.length) logger.info({ uids: orphans }, 'removed the volumes of pods unknown to every source');
 }

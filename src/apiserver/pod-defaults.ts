@@ -1,5 +1,7 @@
 // What kube-apiserver's defaulting and admission add to a new pod, for the fields a kubelet
 // reads, and the QoS class it reports in status.
+import type { V1Pod } from '@kubernetes/client-node';
+import { podQosClass } from '../pod/qos-class.ts';
 import type { FieldError } from './errors.ts';
 import type { KubeObject } from './store.ts';
 
@@ -69,26 +71,9 @@ function defaultVolume(v: Record<string, any>): void {
   }
 }
 
-export function qosClassOf(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const containers: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  const computeResources = ['cpu', 'memory'];
-  let anySet = false;
-  let guaranteed = true;
-  for (const c of containers) {
-    const requests = c.resources?.requests ?? {};
-    const limits = c.resources?.limits ?? {};
-    for (const r of computeResources) {
-      if (requests[r] !== undefined || limits[r] !== undefined) anySet = true;
-      if (limits[r] === undefined || (requests[r] !== undefined && String(requests[r]) !== String(limits[r]))) guaranteed = false;
-    }
-  }
-  if (!anySet) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
-
 /** Pod status as a newly created pod has it: the API server owns it until a node reports. */
 export function initialPodStatus(pod: KubeObject): Record<string, unknown> {
-  return { phase: 'Pending', qosClass: qosClassOf(pod) };
+  return { phase: 'Pending', qosClass: podQosClass(pod as V1Pod) };
 }
 
 export function validatePod(pod: KubeObject): FieldError[] {

@@ -3,7 +3,7 @@
 // modes, capacity or request, exactly one volume source, what may change after creation),
 // with kube's field paths and messages.
 import { isDeepStrictEqual } from 'node:util';
-import { parseQuantity } from '../agent/admission/quantity.ts';
+import { parseQuantity } from '../pod/quantity.ts';
 import { badRequest, type FieldError } from './errors.ts';
 import type { KubeObject } from './store.ts';
 

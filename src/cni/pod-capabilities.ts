@@ -2,6 +2,7 @@
 // (for portmap) and the kubernetes.io/{ingress,egress}-bandwidth annotations become bandwidth
 // (for the bandwidth plugin), as the kubelet and containerd compute them.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { parseQuantity } from '../pod/quantity.ts';
 import { CniErrorCode, CniPluginError } from './errors.ts';
 
 export interface PortMapping {
@@ -25,20 +26,6 @@ const MIN_BANDWIDTH = 1e3;
 const MAX_BANDWIDTH = 1e15;
 // The kubelet asks for "no burst limit" this way; the bandwidth plugin needs a burst with a rate.
 const UNLIMITED_BURST = 2 ** 31 - 1;
-
-const SUFFIX_FACTORS: Record<string, number> = {
-  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** A Kubernetes resource quantity ("10M", "1.5Gi", "1e6") as a number. */
-export function parseQuantity(text: string): number {
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/.exec(text.trim());
-  if (!m) throw new Error(`"${text}" is not a quantity`);
-  const value = Number(m[1]);
-  if (m[2]) return value * 10 ** Number(m[2].slice(1));
-  return value * SUFFIX_FACTORS[m[3] ?? ''];
-}
 
 function bandwidthOf(annotations: Record<string, string>, key: string): number | undefined {
   const text = annotations[key];

@@ -2,7 +2,7 @@
 // formats them. Labels and annotations are `key="value"` lines sorted by key, values quoted the
 // way Go's %q quotes them, with no newline after the last line.
 import type { V1DownwardAPIVolumeFile, V1Pod } from '@kubernetes/client-node';
-import { resourceValue } from '../cri/runtime-manager/container-env.ts';
+import { resourceValue } from '../pod/resource-value.ts';
 import type { Payload } from './atomic-writer.ts';
 import { DEFAULT_MODE } from './key-projection.ts';
 import { VolumeContentError } from './setup-errors.ts';

@@ -4,15 +4,15 @@
 // size, tmpfs would take half the machine's memory whatever the pod may use.
 import { totalmem } from 'node:os';
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseQuantity } from '../agent/pod-status/qos.ts';
+import { quantityOrNaN } from '../pod/quantity.ts';
 
 export function memoryVolumeBytes(pod: V1Pod, sizeLimit: string | undefined, nodeMemory = totalmem()): number {
   let podLimit = 0;
   for (const c of pod.spec?.containers ?? []) {
-    const limit = parseQuantity(String(c.resources?.limits?.memory ?? '0'));
+    const limit = quantityOrNaN(String(c.resources?.limits?.memory ?? '0'));
     if (!Number.isNaN(limit)) podLimit += limit;
   }
   const base = podLimit > 0 ? podLimit : nodeMemory;
-  const limit = sizeLimit !== undefined ? parseQuantity(String(sizeLimit)) : Number.NaN;
+  const limit = sizeLimit !== undefined ? quantityOrNaN(String(sizeLimit)) : Number.NaN;
   return Math.ceil(limit > 0 && limit < base ? limit : base);
 }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { Subject } from 'rxjs';
 import type { Logger } from '../agent/logger.ts';
+import { podLogFields, podRefOf } from '../pod/pod-ref.ts';
 import { DATA_DIR, writeAtomically, type Payload } from './atomic-writer.ts';
 import { containerMounts } from './container-mounts.ts';
 import { prepareHostPath } from './host-path.ts';
@@ -164,7 +165,7 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
   async function setUp(pod: V1Pod): Promise<ReadyVolumes> {
     const uid = pod.metadata?.uid ?? '';
     if (!uid) throw new VolumeSetupFailure('', '', 'pod has no metadata.uid');
-    const podFields = { pod: `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`, uid };
+    const podFields = { ...podLogFields(podRefOf(pod)), uid };
     // Watch before reading, so that an object that appears after a failed read still wakes the pod.
     watches?.use(uid, referencedObjects(pod));
     const before = ready.get(uid) ?? new Map<string, ReadyVolume>();

@@ -6,7 +6,7 @@ import type {
   ObservedContainer, PodRuntime, RuntimeHealth, RuntimeInfo, RuntimePodStatus, SyncResult,
 } from '../../src/cri/runtime-manager/pod-runtime.ts';
 
-export interface FakeCall { op: 'syncPod' | 'killPod'; uid: string; name: string; atMs: number; gracePeriodSeconds?: number }
+export interface FakeCall { op: 'executePodActions' | 'killPod'; uid: string; name: string; atMs: number; gracePeriodSeconds?: number }
 
 export class FakePodRuntime implements PodRuntime {
   readonly pods = new Map<string, RuntimePodStatus>();
@@ -27,10 +27,10 @@ export class FakePodRuntime implements PodRuntime {
     return { runtimeReady: this.healthy, networkReady: this.healthy, message: this.healthy ? '' : 'fake runtime stopped' };
   }
 
-  async syncPod(pod: V1Pod, observed: RuntimePodStatus): Promise<SyncResult> {
+  async executePodActions(pod: V1Pod, observed: RuntimePodStatus): Promise<SyncResult> {
     const uid = pod.metadata!.uid!;
     const name = pod.metadata!.name!;
-    this.calls.push({ op: 'syncPod', uid, name, atMs: Date.now() });
+    this.calls.push({ op: 'executePodActions', uid, name, atMs: Date.now() });
     const result: SyncResult = { failures: [], waiting: {}, events: [] };
     let state = this.pods.get(uid) ?? { uid, name, namespace: pod.metadata!.namespace ?? 'default', sandboxes: [], containers: [] };
     if (!state.sandboxes.some((s) => s.state === 'ready')) {

@@ -148,13 +148,13 @@ test('admission rejects a pod asking for more cpu than the node has', async () =
   });
   assert.equal(failed.status?.reason, 'OutOfcpu');
   assert.match(failed.status!.message!, /Node didn't have enough resource: cpu, requested: 1000000, used: \d+, capacity: \d+/);
-  assert.equal(runtime.callsFor('greedy', 'syncPod').length, 0, 'a rejected pod never reaches the runtime');
+  assert.equal(runtime.callsFor('greedy', 'executePodActions').length, 0, 'a rejected pod never reaches the runtime');
 });
 
 test('a slow sandbox for one pod does not hold up another', async () => {
   runtime.sandboxDelayMs.set('slow', 3000);
   await createPod(podSpec('slow'));
-  await waitFor('slow to reach the runtime', async () => runtime.callsFor('slow', 'syncPod').length > 0);
+  await waitFor('slow to reach the runtime', async () => runtime.callsFor('slow', 'executePodActions').length > 0);
   await createPod(podSpec('quick'));
   await waitFor('quick Running', async () => isRunningAndReady(await readPod('quick')), 2500);
   assert.notEqual((await readPod('slow')).status?.phase, 'Running', 'slow is still in its sandbox step');
@@ -165,7 +165,7 @@ test('a failing sandbox is retried with backoff and reported as FailedCreatePodS
   runtime.sandboxFailures.set('flaky', 2);
   await createPod(podSpec('flaky'));
   await waitFor('flaky Running after retries', async () => isRunningAndReady(await readPod('flaky')));
-  const syncs = runtime.callsFor('flaky', 'syncPod');
+  const syncs = runtime.callsFor('flaky', 'executePodActions');
   assert.ok(syncs.length >= 3);
   assert.ok(syncs[1].atMs - syncs[0].atMs >= 150, 'the retry waited for its backoff');
   const events = await waitFor('the FailedCreatePodSandBox event', async () => {

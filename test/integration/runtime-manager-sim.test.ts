@@ -1,5 +1,5 @@
 // The GenericRuntime manager against the simulated CRI runtime over real gRPC: pods go through
-// syncPod and come back through getPodStatus and generatePodStatus as a user would see them.
+// executePodActions and come back through getPodStatus and generatePodStatus as a user would see them.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -58,7 +58,7 @@ const observe = (h: Harness, pod: V1Pod) => h.manager.getPodStatus(pod.metadata!
 async function syncUntil(h: Harness, pod: V1Pod, what: string, done: (o: RuntimePodStatus, r: SyncResult) => boolean, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const result = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+    const result = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
     const observed = await observe(h, pod);
     if (done(observed, result)) return { observed, result };
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify({ observed, result })}`);
@@ -72,7 +72,7 @@ const statusOf = (pod: V1Pod, observed: RuntimePodStatus, result?: SyncResult) =
 test('a two-container pod: one sync starts both, getPodStatus reports them running', async (t) => {
   const h = await setup(t);
   const pod = makePod([busybox('web'), busybox('sidecar', ['sleep', 'infinity'])]);
-  const result = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  const result = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   assert.deepEqual(result.failures, []);
   assert.deepEqual(result.events.filter(e => e.reason === 'Started').map(e => e.container), ['web', 'sidecar']);
 
@@ -88,13 +88,13 @@ test('a two-container pod: one sync starts both, getPodStatus reports them runni
   assert.ok(status.conditions!.some(c => c.type === 'Ready' && c.status === 'True'));
 
   // A second sync finds nothing to do, and the relist sees the same pod by its labels.
-  const again = await h.manager.syncPod(pod, observed, ctx);
+  const again = await h.manager.executePodActions(pod, observed, ctx);
   assert.deepEqual(again.events, []);
   const listed = (await h.manager.relist()).find(p => p.uid === pod.metadata!.uid);
   assert.equal(listed?.name, pod.metadata!.name);
   assert.equal(listed?.containers.length, 2);
   // Syncing from the cheap relist snapshot (no IPs in it) must not replace the sandbox.
-  const fromRelist = await h.manager.syncPod(pod, listed!, ctx);
+  const fromRelist = await h.manager.executePodActions(pod, listed!, ctx);
   assert.deepEqual(fromRelist.events, []);
   assert.equal((await observe(h, pod)).sandboxes.length, 1);
 });
@@ -105,11 +105,11 @@ test('exit 3 under restartPolicy Never: the container stays exited with code 3, 
   const { observed } = await syncUntil(h, pod, 'the container to exit', o => o.containers[0]?.state === 'exited');
   assert.equal(observed.containers[0]!.exitCode, 3);
   // The next sync stops the sandbox; later ones change nothing.
-  await h.manager.syncPod(pod, observed, ctx);
+  await h.manager.executePodActions(pod, observed, ctx);
   const after = await observe(h, pod);
   assert.equal(after.sandboxes.length, 1);
   assert.equal(after.sandboxes[0]!.state, 'notready');
-  await h.manager.syncPod(pod, after, ctx);
+  await h.manager.executePodActions(pod, after, ctx);
   const final = await observe(h, pod);
   assert.equal(final.sandboxes.length, 1);
   assert.equal(final.containers.length, 1);
@@ -137,7 +137,7 @@ test('RunPodSandbox failing: CreatePodSandboxError and a FailedCreatePodSandBox 
   const h = await setup(t);
   h.sim.faults.fail('RunPodSandbox', { message: 'no space left on device' });
   const pod = makePod([busybox('web')]);
-  const result = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  const result = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   assert.equal(result.failures[0]?.reason, 'CreatePodSandboxError');
   assert.match(result.failures[0]!.message, /no space left on device/);
   const event = result.events.find(e => e.reason === 'FailedCreatePodSandBox');
@@ -150,13 +150,13 @@ test('an unknown RuntimeClass never reaches RunPodSandbox; a known one picks its
   const h = await setup(t);
   const before = h.sim.faults.callCount('RunPodSandbox');
   const unknown = makePod([busybox('web')], { runtimeClassName: 'gvisor' });
-  const result = await h.manager.syncPod(unknown, await observe(h, unknown), ctx);
+  const result = await h.manager.executePodActions(unknown, await observe(h, unknown), ctx);
   assert.equal(result.failures[0]?.reason, 'CreatePodSandboxError');
   assert.equal(result.failures[0]?.message, 'runtimeclass.node.k8s.io "gvisor" not found');
   assert.equal(h.sim.faults.callCount('RunPodSandbox'), before);
 
   const alt = makePod([busybox('web')], { runtimeClassName: 'alt' });
-  await h.manager.syncPod(alt, await observe(h, alt), ctx);
+  await h.manager.executePodActions(alt, await observe(h, alt), ctx);
   assert.equal((await observe(h, alt)).sandboxes[0]?.runtimeHandler, 'runc-alt');
 });
 
@@ -164,7 +164,7 @@ test('StartContainer failing: RunContainerError as the waiting reason', async (t
   const h = await setup(t);
   h.sim.faults.fail('StartContainer', { message: 'exec: "nope": executable file not found in $PATH' });
   const pod = makePod([busybox('web')]);
-  const result = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  const result = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   assert.deepEqual(result.waiting.web, { reason: 'RunContainerError', message: 'exec: "nope": executable file not found in $PATH' });
   assert.ok(result.events.some(e => e.reason === 'Failed' && e.message.startsWith('Error: exec')));
   assert.equal(statusOf(pod, await observe(h, pod), result).containerStatuses![0]!.state!.waiting!.reason, 'RunContainerError');
@@ -173,20 +173,20 @@ test('StartContainer failing: RunContainerError as the waiting reason', async (t
 test('image problems: a missing image is ErrImagePull then ImagePullBackOff; a bad name is InvalidImageName', async (t) => {
   const h = await setup(t);
   const pod = makePod([{ name: 'web', image: 'registry.local/missing:1' }]);
-  const first = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  const first = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   assert.equal(first.waiting.web?.reason, 'ErrImagePull');
   assert.deepEqual(first.events.filter(e => e.container === 'web').map(e => e.reason), ['Pulling', 'Failed', 'Failed']);
-  const second = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  const second = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   assert.deepEqual(second.waiting.web, { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.local/missing:1"' });
 
   const pulls = h.sim.faults.callCount('PullImage');
   const bad = makePod([{ name: 'web', image: 'Not A Valid/Name' }]);
-  const r = await h.manager.syncPod(bad, await observe(h, bad), ctx);
+  const r = await h.manager.executePodActions(bad, await observe(h, bad), ctx);
   assert.equal(r.waiting.web?.reason, 'InvalidImageName');
   assert.equal(h.sim.faults.callCount('PullImage'), pulls);
 
   const never = makePod([{ name: 'web', image: 'busybox:9.99', imagePullPolicy: 'Never' }]);
-  const n = await h.manager.syncPod(never, await observe(h, never), ctx);
+  const n = await h.manager.executePodActions(never, await observe(h, never), ctx);
   assert.deepEqual(n.waiting.web, { reason: 'ErrImageNeverPull', message: 'Container image "busybox:9.99" is not present with pull policy of Never' });
 });
 
@@ -196,7 +196,7 @@ test('a pull secret for the image registry travels with PullImage', async (t) =>
   secrets.set('default/regcred', { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify(dockerconfig)).toString('base64') } });
   const pod = makePod([{ name: 'web', image: 'registry.local:5000/app:1' }]);
   pod.spec!.imagePullSecrets = [{ name: 'regcred' }];
-  const result = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  const result = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   assert.deepEqual(result.failures, []);
   const pull = h.sim.state.pulls.at(-1) as unknown as { auth?: { username?: string; password?: string } };
   assert.equal(pull.auth?.username, 'alice');
@@ -206,7 +206,7 @@ test('a pull secret for the image registry travels with PullImage', async (t) =>
 test('a missing secret for an env var is CreateContainerConfigError', async (t) => {
   const h = await setup(t);
   const pod = makePod([{ ...busybox('web'), env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'absent', key: 'token' } } }] }]);
-  const result = await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  const result = await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   assert.deepEqual(result.waiting.web, { reason: 'CreateContainerConfigError', message: 'secret "absent" not found' });
 });
 
@@ -220,7 +220,7 @@ test('FallbackToLogsOnError: a failed container with no message file reports its
 test('killPod with remove stops and removes every container and sandbox of the pod', async (t) => {
   const h = await setup(t);
   const pod = makePod([busybox('web'), busybox('sidecar')]);
-  await h.manager.syncPod(pod, await observe(h, pod), ctx);
+  await h.manager.executePodActions(pod, await observe(h, pod), ctx);
   const observed = await observe(h, pod);
   assert.equal(observed.containers.length, 2);
   const result = await h.manager.killPod({ uid: pod.metadata!.uid!, name: pod.metadata!.name!, namespace: 'default', pod }, observed, 1, true);
@@ -238,7 +238,7 @@ test('garbageCollect removes pods the agent does not know and keeps one dead ins
   const known = makePod([busybox('crasher', ['sh', '-c', 'exit 1'])]);
   await syncUntil(h, known, 'two dead instances', o => o.containers.length === 2 && o.containers.every(c => c.state === 'exited'));
   const orphan = makePod([busybox('web')]);
-  await h.manager.syncPod(orphan, await observe(h, orphan), ctx);
+  await h.manager.executePodActions(orphan, await observe(h, orphan), ctx);
 
   await h.manager.garbageCollect(new Set([known.metadata!.uid!]));
   const o = await observe(h, orphan);

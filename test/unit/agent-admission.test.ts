@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Container, V1Node, V1NodeSelectorRequirement, V1Pod } from '@kubernetes/client-node';
 import { admitPod } from '../../src/agent/admission/admit-pod.ts';
+import { dottedSysctlName, SAFE_SYSCTLS, sysctlAllowlist, sysctlNamespace } from '../../src/agent/admission/sysctls.ts';
 
 const node: V1Node = {
   metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a', zone: 'z1', gen: '5', disk: 'ssd' } },
@@ -77,4 +78,49 @@ test('admission: a device-plugin resource is left to the device manager, even on
   // Other resources are still judged by the fit check.
   const result = admitPod(pod('r', [requests({ 'example.com/fpga': '1', cpu: '2' })]), node, [], byPlugin);
   assert.equal(result.admitted ? '' : result.reason, 'OutOfcpu');
+});
+
+// The OS checks, and sysctls against the node's allowlist, before anything else.
+const sysctls = (...names: string[]): Partial<V1Pod['spec']> => ({ securityContext: { sysctls: names.map((name) => ({ name, value: '1' })) } });
+const withLabels = (p: V1Pod, labels: Record<string, string>): V1Pod => ({ ...p, metadata: { ...p.metadata, labels } });
+const unsafeAllowed = sysctlAllowlist(['kernel.msg*', 'net.core.somaxconn', 'fs.mqueue.*']);
+
+const policyCases: Array<{ name: string; pod: V1Pod; allowlist?: typeof unsafeAllowed; reason?: string; message?: string }> = [
+  { name: 'spec.os linux', pod: pod('p', [{}], { os: { name: 'linux' } }) },
+  { name: 'spec.os windows', pod: pod('p', [{}], { os: { name: 'windows' } }), reason: 'PodOSNotSupported', message: "Failed to admit pod as the OS field doesn't match node OS" },
+  { name: 'a kubernetes.io/os label of another OS', pod: withLabels(pod('p'), { 'kubernetes.io/os': 'windows' }), reason: 'PodOSSelectorNodeLabelDoesNotMatch', message: "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label" },
+  { name: 'a kubernetes.io/os label of linux', pod: withLabels(pod('p'), { 'kubernetes.io/os': 'linux' }) },
+  { name: 'the OS is judged before resources', pod: pod('p', [requests({ cpu: '8' })], { os: { name: 'windows' } }), reason: 'PodOSNotSupported' },
+  { name: 'every safe sysctl', pod: pod('p', [{}], sysctls(...SAFE_SYSCTLS)) },
+  { name: 'a safe sysctl written with slashes', pod: pod('p', [{}], sysctls('net/ipv4/tcp_syncookies')) },
+  { name: 'an unsafe sysctl', pod: pod('p', [{}], sysctls('kernel.shm_rmid_forced', 'kernel.msgmax')), reason: 'SysctlForbidden', message: 'forbidden sysctl: "kernel.msgmax" not allowlisted' },
+  { name: 'a sysctl that is not namespaced', pod: pod('p', [{}], sysctls('vm.swappiness')), allowlist: unsafeAllowed, reason: 'SysctlForbidden', message: 'forbidden sysctl: "vm.swappiness" not allowlisted' },
+  { name: 'an unsafe sysctl the node allows by prefix', pod: pod('p', [{}], sysctls('kernel.msgmax', 'fs.mqueue.msg_max')), allowlist: unsafeAllowed },
+  { name: 'an unsafe sysctl the node allows by name', pod: pod('p', [{}], sysctls('net.core.somaxconn')), allowlist: unsafeAllowed },
+  { name: 'a name is not a prefix', pod: pod('p', [{}], sysctls('net.core.somaxconn_x')), allowlist: unsafeAllowed, reason: 'SysctlForbidden' },
+  { name: 'a net sysctl with hostNetwork', pod: pod('p', [{}], { hostNetwork: true, ...sysctls('net.ipv4.ip_local_port_range') }), reason: 'SysctlForbidden', message: 'forbidden sysctl: "net.ipv4.ip_local_port_range" not allowed with host net enabled' },
+  { name: 'an ipc sysctl with hostIPC', pod: pod('p', [{}], { hostIPC: true, ...sysctls('kernel.shm_rmid_forced') }), reason: 'SysctlForbidden', message: 'forbidden sysctl: "kernel.shm_rmid_forced" not allowed with host ipc enabled' },
+  { name: 'an allowed ipc prefix with hostIPC', pod: pod('p', [{}], { hostIPC: true, ...sysctls('kernel.msgmax') }), allowlist: unsafeAllowed, reason: 'SysctlForbidden', message: 'forbidden sysctl: "kernel.msgmax" not allowed with host ipc enabled' },
+  { name: 'an ipc sysctl with hostNetwork', pod: pod('p', [{}], { hostNetwork: true, ...sysctls('kernel.shm_rmid_forced') }) },
+  { name: 'sysctls are judged before the OS', pod: pod('p', [{}], { os: { name: 'windows' }, ...sysctls('kernel.msgmax') }), reason: 'SysctlForbidden' },
+];
+
+for (const c of policyCases) {
+  test(`admission: ${c.name}`, () => {
+    const result = admitPod(c.pod, node, [], undefined, c.allowlist);
+    if (!c.reason) {
+      assert.deepEqual(result, { admitted: true });
+      return;
+    }
+    assert.equal(result.admitted ? '' : result.reason, c.reason);
+    if (c.message) assert.equal(result.admitted ? '' : result.message, c.message);
+  });
+}
+
+test('sysctl names: slashes swap with dots when the first separator is a slash; namespaces by name and prefix', () => {
+  assert.equal(dottedSysctlName('net/ipv4/conf/eth0.100/rp_filter'), 'net.ipv4.conf.eth0/100.rp_filter');
+  assert.equal(dottedSysctlName('net.ipv4.conf.eth0/100.rp_filter'), 'net.ipv4.conf.eth0/100.rp_filter');
+  assert.equal(dottedSysctlName('kernel'), 'kernel');
+  assert.deepEqual(['kernel.sem', 'kernel.shmmax', 'kernel.msgmnb', 'fs.mqueue.queues_max', 'net.core.somaxconn', 'kernel.semx', 'vm.swappiness', 'fs.mqueue'].map(sysctlNamespace),
+    ['ipc', 'ipc', 'ipc', 'ipc', 'net', undefined, undefined, undefined]);
 });

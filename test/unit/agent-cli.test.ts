@@ -33,6 +33,7 @@ const cases: Array<[string, string[], RegExp]> = [
   ['a non-boolean --anonymous-auth', ['--anonymous-auth=perhaps'], /--anonymous-auth: "perhaps" is not true or false/],
   ['a serving certificate without its key', ['--tls-cert-file', '/x.crt'], /together/],
   ['a missing config file', ['--config', join(dir, 'absent.yaml')], /--config: cannot read/],
+  ['an unsafe sysctl not known to be namespaced', ['--allowed-unsafe-sysctls', 'net.*', '--allowed-unsafe-sysctls=kernel.panic'], /--allowed-unsafe-sysctls: the sysctl "kernel.panic" is not known to be namespaced/],
 ];
 
 for (const [name, args, message] of cases) {

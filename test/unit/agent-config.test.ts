@@ -83,6 +83,16 @@ test('node API TLS, authentication and authorization come from the file under ku
   assert.equal(resolve({}).config.authentication.anonymous.enabled, false);
 });
 
+test('--allowed-unsafe-sysctls: comma-separated and repeatable, patterns ending in *; the file\'s allowedUnsafeSysctls, overridden by the flag', () => {
+  assert.deepEqual(resolve({}).config.allowedUnsafeSysctls, []);
+  assert.deepEqual(resolve({ allowedUnsafeSysctls: ['kernel.msg*,net.core.somaxconn', 'kernel.sem'] }).config.allowedUnsafeSysctls, ['kernel.msg*', 'net.core.somaxconn', 'kernel.sem']);
+  // Slash-separated names are accepted as the kubelet accepts them.
+  assert.deepEqual(resolve({ allowedUnsafeSysctls: ['net/ipv4/conf/eth0.100/rp_filter'] }).config.allowedUnsafeSysctls, ['net/ipv4/conf/eth0.100/rp_filter']);
+  const file = `${header}allowedUnsafeSysctls: [fs.mqueue.*]\n`;
+  assert.deepEqual(resolve({}, file).config.allowedUnsafeSysctls, ['fs.mqueue.*']);
+  assert.deepEqual(resolve({ allowedUnsafeSysctls: ['net.*'] }, file).config.allowedUnsafeSysctls, ['net.*']);
+});
+
 const rejected: Array<[string, AgentFlags, string | undefined, RegExp]> = [
   ['bad label', { nodeLabels: 'novalue' }, undefined, /--node-labels/],
   ['bad label key', { nodeLabels: '-x=1' }, undefined, /--node-labels: invalid label key/],
@@ -105,6 +115,11 @@ const rejected: Array<[string, AgentFlags, string | undefined, RegExp]> = [
   ['unknown authentication field', {}, `${header}authentication: {x509: {caFile: /x}}\n`, /^authentication\.x509\.caFile: unknown field/],
   ['a non-boolean in the file', {}, `${header}authentication: {anonymous: {enabled: "yes"}}\n`, /^authentication\.anonymous\.enabled: must be true or false/],
   ['a bad mode in the file', {}, `${header}authorization: {mode: Node}\n`, /^authorization\.mode: must be one of/],
+  ['an unsafe sysctl not known to be namespaced', { allowedUnsafeSysctls: ['net.core.somaxconn,vm.swappiness'] }, undefined, /--allowed-unsafe-sysctls: the sysctl "vm.swappiness" is not known to be namespaced/],
+  ['a bare * for unsafe sysctls', { allowedUnsafeSysctls: ['*'] }, undefined, /--allowed-unsafe-sysctls: the sysctl "\*" is not known to be namespaced/],
+  ['a malformed unsafe sysctl', { allowedUnsafeSysctls: ['Kernel.Msg*'] }, undefined, /--allowed-unsafe-sysctls: sysctl "Kernel.Msg\*" must have/],
+  ['unsafe sysctls in the file that are not a list', {}, `${header}allowedUnsafeSysctls: "net.*"\n`, /^allowedUnsafeSysctls: must be a list of strings/],
+  ['an unsafe sysctl in the file not known to be namespaced', {}, `${header}allowedUnsafeSysctls: [kernel.panic]\n`, /^allowedUnsafeSysctls: the sysctl "kernel.panic"/],
 ];
 
 for (const [name, flags, file, message] of rejected) {

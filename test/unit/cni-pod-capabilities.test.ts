@@ -2,15 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CniPluginError } from '../../src/cni/errors.ts';
-import { parseQuantity, podCapabilityArgs } from '../../src/cni/pod-capabilities.ts';
-
-test('quantities parse with decimal, binary and exponent suffixes', () => {
-  assert.equal(parseQuantity('10M'), 10_000_000);
-  assert.equal(parseQuantity('1.5k'), 1500);
-  assert.equal(parseQuantity('1Mi'), 1_048_576);
-  assert.equal(parseQuantity('2e3'), 2000);
-  assert.throws(() => parseQuantity('ten'));
-});
+import { podCapabilityArgs } from '../../src/cni/pod-capabilities.ts';
 
 test('hostPorts become portMappings and bandwidth annotations become limits', () => {
   const pod: V1Pod = {

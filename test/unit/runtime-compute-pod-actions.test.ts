@@ -12,9 +12,9 @@ const UID = 'uid-1';
 const NOW = 1_000_000;
 const app = (name: string, image = 'busybox'): V1Container => ({ name, image });
 
-function pod(opts: { containers?: V1Container[]; init?: V1Container[]; restartPolicy?: string; hostNetwork?: boolean; deleting?: boolean } = {}): V1Pod {
+function pod(opts: { containers?: V1Container[]; init?: V1Container[]; restartPolicy?: string; hostNetwork?: boolean } = {}): V1Pod {
   return {
-    metadata: { name: 'web', namespace: 'default', uid: UID, ...(opts.deleting ? { deletionTimestamp: new Date(NOW) } : {}) },
+    metadata: { name: 'web', namespace: 'default', uid: UID },
     spec: { containers: opts.containers ?? [app('a')], initContainers: opts.init, restartPolicy: opts.restartPolicy, hostNetwork: opts.hostNetwork },
   };
 }
@@ -61,7 +61,7 @@ function backoffAfter(name: string, failures: number, agoMs: number, spec = app(
   return b;
 }
 
-const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backoff?: Backoff; want: string[]; done?: boolean }> = [
+const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backoff?: Backoff; want: string[] }> = [
   { name: 'fresh pod: create a sandbox, then start every container', pod: pod({ containers: [app('a'), app('b')] }), observed: observed([]), want: ['createSandbox#0', 'start a#0', 'start b#0'] },
   { name: 'fresh pod with init containers: sandbox, then only the first init container', pod: pod({ init: [app('i1'), app('i2')] }), observed: observed([]), want: ['createSandbox#0', 'startInit i1#0'] },
   { name: 'all running and unchanged: nothing to do', pod: pod({ containers: [app('a'), app('b')] }), observed: observed([sandbox()], [ctr('a', 'running'), ctr('b', 'running')]), want: [] },
@@ -74,7 +74,7 @@ const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backof
   { name: 'init order: first init done, start the second', pod: pod({ init: [app('i1'), app('i2')] }), observed: observed([sandbox()], [ctr('i1', 'exited')]), want: ['startInit i2#0'] },
   { name: 'init order: init running, app containers wait', pod: pod({ init: [app('i1'), app('i2')] }), observed: observed([sandbox()], [ctr('i1', 'running')]), want: [] },
   { name: 'init done: start the app containers', pod: pod({ init: [app('i1')], containers: [app('a'), app('b')] }), observed: observed([sandbox()], [ctr('i1', 'exited')]), want: ['start a#0', 'start b#0'] },
-  { name: 'init failed under Never: the pod fails (sandbox stopped, nothing restarts)', pod: pod({ init: [app('i1')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('i1', 'exited', { exitCode: 1 })]), want: ['killPod'], done: true },
+  { name: 'init failed under Never: the pod fails (sandbox stopped, nothing restarts)', pod: pod({ init: [app('i1')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('i1', 'exited', { exitCode: 1 })]), want: ['killPod'] },
   { name: 'init failed under OnFailure: restart it', pod: pod({ init: [app('i1')], restartPolicy: 'OnFailure' }), observed: observed([sandbox()], [ctr('i1', 'exited', { exitCode: 1 })]), want: ['startInit i1#1'] },
   { name: 'init failed under Always: restart it', pod: pod({ init: [app('i1')] }), observed: observed([sandbox()], [ctr('i1', 'exited', { exitCode: 1 })]), want: ['startInit i1#1'] },
   { name: 'init failed and in backoff: wait with CrashLoopBackOff', pod: pod({ init: [app('i1')] }), observed: observed([sandbox()], [ctr('i1', 'exited', { exitCode: 1, finishedAtMs: NOW - 2000 })]), backoff: backoffAfter('i1', 1, 2000), want: ['wait i1 CrashLoopBackOff'] },
@@ -82,23 +82,20 @@ const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backof
   { name: 'crash under Always, backoff expired: restart with attempt + 1', pod: pod(), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 1, finishedAtMs: NOW - 20_000 })]), backoff: backoffAfter('a', 1, 20_000), want: ['start a#1'] },
   { name: 'crash under Always, still in backoff: CrashLoopBackOff', pod: pod(), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 1, finishedAtMs: NOW - 3000 })]), backoff: backoffAfter('a', 1, 3000), want: ['wait a CrashLoopBackOff'] },
   { name: 'exit 0 under Always restarts too', pod: pod(), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 0 })]), want: ['start a#1'] },
-  { name: 'OnFailure, exit 0: not restarted, pod done, sandbox stopped', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 0 })]), want: ['killPod'], done: true },
+  { name: 'OnFailure, exit 0: not restarted, pod done, sandbox stopped', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 0 })]), want: ['killPod'] },
   { name: 'OnFailure, exit 1: restarted', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 1 })]), want: ['start a#1'] },
   { name: 'OnFailure, one done one running: keep the sandbox', pod: pod({ restartPolicy: 'OnFailure', containers: [app('a'), app('b')] }), observed: observed([sandbox()], [ctr('a', 'exited'), ctr('b', 'running')]), want: [] },
-  { name: 'completed pod under Never: stop the sandbox once', pod: pod({ restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 3 })]), want: ['killPod'], done: true },
-  { name: 'completed pod under Never, sandbox already stopped: no new sandbox', pod: pod({ restartPolicy: 'Never' }), observed: observed([sandbox({ state: 'notready' })], [ctr('a', 'exited', { exitCode: 3 })]), want: [], done: true },
-  { name: 'completed pod under OnFailure, sandbox stopped: no new sandbox', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([sandbox({ state: 'notready' })], [ctr('a', 'exited', { exitCode: 0 })]), want: [], done: true },
+  { name: 'completed pod under Never: stop the sandbox once', pod: pod({ restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 3 })]), want: ['killPod'] },
+  { name: 'completed pod under Never, sandbox already stopped: no new sandbox', pod: pod({ restartPolicy: 'Never' }), observed: observed([sandbox({ state: 'notready' })], [ctr('a', 'exited', { exitCode: 3 })]), want: [] },
+  { name: 'completed pod under OnFailure, sandbox stopped: no new sandbox', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([sandbox({ state: 'notready' })], [ctr('a', 'exited', { exitCode: 0 })]), want: [] },
   { name: 'spec changed (new image): kill and start again, even under Never', pod: pod({ containers: [app('a', 'busybox:2')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('a', 'running')]), want: ['kill a', 'start a#1'] },
   { name: 'container stuck in created state: kill it, start a new instance', pod: pod(), observed: observed([sandbox()], [ctr('a', 'created')]), want: ['kill a', 'start a#1'] },
-  { name: 'pod being deleted: only kill', pod: pod({ deleting: true }), observed: observed([sandbox()], [ctr('a', 'running')]), want: ['killPod'], done: true },
-  { name: 'pod being deleted and already stopped: nothing', pod: pod({ deleting: true }), observed: observed([sandbox({ state: 'notready' })], [ctr('a', 'exited')]), want: [], done: true },
 ];
 
 for (const row of rows) {
   test(row.name, () => {
     const got = computePodActions(row.pod, row.observed, row.backoff ?? noBackoff, NOW);
     assert.deepEqual(describe(got.actions), row.want);
-    assert.equal(got.done, row.done ?? false);
   });
 }
 

@@ -173,3 +173,12 @@ test('device plugin options: devices, mounts, envs, annotations and CDI names go
   assert.equal(config.annotations!['vendor/dev'], 'fake0');
   assert.deepEqual(config.CDIDevices, [{ name: 'example.com/fake=fake0' }]);
 });
+
+test('the managed hosts file is bind-mounted writable at /etc/hosts, after the volumes, only when given', async () => {
+  const c: V1Container = { name: 'a', image: 'busybox' };
+  const hostsMount = { containerPath: '/etc/hosts', hostPath: '/root/pods/u-1/etc-hosts', readonly: false };
+  const withHosts = await buildContainerConfig(input(pod(c), { etcHostsHostPath: '/root/pods/u-1/etc-hosts' }));
+  assert.deepEqual(withHosts.mounts?.at(-1), hostsMount);
+  const without = await buildContainerConfig(input(pod(c)));
+  assert.ok(!without.mounts?.some((m) => m.containerPath === '/etc/hosts'));
+});

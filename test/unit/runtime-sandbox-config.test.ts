@@ -57,3 +57,18 @@ const dnsRows: Array<{ name: string; spec: Partial<NonNullable<V1Pod['spec']>>; 
 for (const row of dnsRows) {
   test(`dns: ${row.name}`, () => assert.deepEqual(podDnsConfig(pod({ containers: [], ...row.spec }), node), row.want));
 }
+
+test('the sandbox is privileged when any init, app or ephemeral container is', () => {
+  const privileged = { privileged: true };
+  const sandboxPrivileged = (spec: Partial<NonNullable<V1Pod['spec']>>) => buildSandboxConfig(pod({ containers: [{ name: 'a' }], ...spec }), 0, opts).linux?.securityContext?.privileged;
+  assert.equal(sandboxPrivileged({}), false);
+  assert.equal(sandboxPrivileged({ containers: [{ name: 'a' }, { name: 'b', securityContext: privileged }] }), true);
+  assert.equal(sandboxPrivileged({ initContainers: [{ name: 'i', securityContext: privileged }] }), true);
+  assert.equal(sandboxPrivileged({ ephemeralContainers: [{ name: 'e', securityContext: privileged }] }), true);
+  assert.equal(sandboxPrivileged({ containers: [{ name: 'a', securityContext: { privileged: false, capabilities: { add: ['NET_ADMIN'] } } }] }), false);
+});
+
+test('the pod\'s sysctls reach the sandbox by name', () => {
+  const c = buildSandboxConfig(pod({ containers: [], securityContext: { sysctls: [{ name: 'kernel.shm_rmid_forced', value: '1' }, { name: 'net.ipv4.ip_local_port_range', value: '1024 2048' }] } }), 0, opts);
+  assert.deepEqual(c.linux?.sysctls, { 'kernel.shm_rmid_forced': '1', 'net.ipv4.ip_local_port_range': '1024 2048' });
+});

@@ -1,10 +1,13 @@
 // Pod admission, the kubelet's last word before a pod may run here. Pure: the node, the
-// pods already admitted, and the pod decide it. Devices are asked separately (they allocate).
+// pods already admitted, the node's sysctl allowlist and the pod decide it: sysctls, OS,
+// resources, affinity, host ports. Devices are asked separately (they allocate).
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { hostPortConflict } from './host-ports.ts';
 import { podMatchesNode } from './node-affinity.ts';
 import { podRequests } from './pod-requests.ts';
-import { milliCpu, parseQuantity } from './quantity.ts';
+import { podOsRejection } from './pod-os.ts';
+import { forbiddenSysctl, sysctlAllowlist, type SysctlAllowlist } from './sysctls.ts';
+import { milliCpu, parseQuantity } from '../../pod/quantity.ts';
 
 export type AdmitResult = { admitted: true } | { admitted: false; reason: string; message: string };
 
@@ -20,12 +23,24 @@ function rejected(reason: string, message: string): AdmitResult {
   return { admitted: false, reason, message };
 }
 
+const safeSysctlsOnly = sysctlAllowlist();
+
 /**
  * deviceManaged names the extended resources a device plugin serves: the device manager is
  * their authority (it counts free healthy devices and rejects with UnexpectedAdmissionError),
  * so the fit check leaves them out, as the kubelet's device admission runs before its fit check.
+ * sysctls is the node's allowlist (the safe set plus --allowed-unsafe-sysctls).
  */
-export function admitPod(pod: V1Pod, node: V1Node, admittedPods: readonly V1Pod[], deviceManaged: (resource: string) => boolean = () => false): AdmitResult {
+export function admitPod(
+  pod: V1Pod, node: V1Node, admittedPods: readonly V1Pod[], deviceManaged: (resource: string) => boolean = () => false,
+  sysctls: SysctlAllowlist = safeSysctlsOnly,
+): AdmitResult {
+  // The kubelet's sysctl handler runs before its predicates; the OS checks lead the predicates.
+  const sysctl = forbiddenSysctl(pod, sysctls);
+  if (sysctl) return rejected('SysctlForbidden', sysctl);
+  const os = podOsRejection(pod);
+  if (os) return rejected(os.reason, os.message);
+
   const allocatable = allocatableOf(node);
 
   // Resources first, as the kubelet's fit check: pods count, then each requested resource.

@@ -1,7 +1,7 @@
 // What a pod asks of the node: the kubelet's effective request, max(sum of app containers,
 // largest init container) plus pod overhead, per resource.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { milliCpu, parseQuantity } from './quantity.ts';
+import { milliCpu, parseQuantity } from '../../pod/quantity.ts';
 
 /** Requests in node units: cpu in millicores, everything else in base units. */
 export type ResourceAmounts = Record<string, number>;

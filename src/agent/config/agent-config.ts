@@ -69,6 +69,8 @@ export interface AgentConfig {
   healthzPort: number;
   healthzBindAddress: string;
   allowPrivileged: boolean;
+  /** Sysctls (or prefixes ending in *) pods may set beyond the safe set; each known to be namespaced. */
+  allowedUnsafeSysctls: string[];
   logLevel: LogLevel;
   networkMode: NetworkMode;
   cniConfDir: string;
@@ -118,6 +120,7 @@ export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
   healthzPort: 10248,
   healthzBindAddress: '127.0.0.1',
   allowPrivileged: false,
+  allowedUnsafeSysctls: [],
   logLevel: 'info',
   networkMode: 'runtime',
   cniConfDir: '/etc/cni/net.d',

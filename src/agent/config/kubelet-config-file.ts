@@ -6,7 +6,7 @@ import type { V1Taint } from '@kubernetes/client-node';
 import type { AuthorizationMode } from './agent-config.ts';
 import { authorizationModes } from './agent-config.ts';
 import { ConfigError } from './config-error.ts';
-import { parseDuration, parseInteger, parseTaint } from './value-parsers.ts';
+import { parseDuration, parseInteger, parseTaint, parseUnsafeSysctls } from './value-parsers.ts';
 
 export interface KubeletConfigFile {
   maxPods?: number;
@@ -35,6 +35,7 @@ export interface KubeletConfigFile {
   authorizationMode?: AuthorizationMode;
   authorizationWebhookCacheAuthorizedTtlMs?: number;
   authorizationWebhookCacheUnauthorizedTtlMs?: number;
+  allowedUnsafeSysctls?: string[];
   /** Kubelet fields present in the file that this agent does not implement. */
   ignored: string[];
 }
@@ -124,6 +125,10 @@ const readers: Record<string, Reader> = {
       cacheUnauthorizedTTL: duration('authorizationWebhookCacheUnauthorizedTtlMs'),
     }),
   }),
+  allowedUnsafeSysctls: (field, value, out) => {
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ConfigError(field, `must be a list of strings, got ${typeName(value)}`);
+    out.allowedUnsafeSysctls = parseUnsafeSysctls(field, value);
+  },
   registerWithTaints: (field, value, out) => {
     if (!Array.isArray(value)) throw new ConfigError(field, `must be a list of taints, got ${typeName(value)}`);
     out.registerWithTaints = value.map((t, i) => readTaint(`${field}[${i}]`, t));

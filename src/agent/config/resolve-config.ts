@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.ts';
 import { authorizationModes, defaultConfig, type AgentConfig, type AuthorizationMode, type LogLevel } from './agent-config.ts';
 import { parseKubeletConfigFile } from './kubelet-config-file.ts';
-import { levelForVerbosity, parseBoolean, parseDuration, parseInteger, parseLabels, parseTaints } from './value-parsers.ts';
+import { levelForVerbosity, parseBoolean, parseDuration, parseInteger, parseLabels, parseTaints, parseUnsafeSysctls } from './value-parsers.ts';
 
 /** Flag values exactly as commander hands them over (strings; booleans for switches). */
 export interface AgentFlags {
@@ -24,6 +24,8 @@ export interface AgentFlags {
   address?: string;
   healthzPort?: string;
   allowPrivileged?: boolean;
+  /** Comma-separated; the flag may be repeated (commander collects). */
+  allowedUnsafeSysctls?: string[];
   v?: string;
   logLevel?: string;
   networkMode?: string;
@@ -93,6 +95,7 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
     if (f.authorizationMode !== undefined) c.authorization.mode = f.authorizationMode;
     if (f.authorizationWebhookCacheAuthorizedTtlMs !== undefined) c.authorization.webhook.cacheAuthorizedTtlMs = f.authorizationWebhookCacheAuthorizedTtlMs;
     if (f.authorizationWebhookCacheUnauthorizedTtlMs !== undefined) c.authorization.webhook.cacheUnauthorizedTtlMs = f.authorizationWebhookCacheUnauthorizedTtlMs;
+    if (f.allowedUnsafeSysctls !== undefined) c.allowedUnsafeSysctls = f.allowedUnsafeSysctls;
   }
 
   if (flags.kubeconfig !== undefined) c.kubeconfig = flags.kubeconfig;
@@ -109,6 +112,9 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
   if (flags.address !== undefined) c.address = flags.address;
   if (flags.healthzPort !== undefined) c.healthzPort = parseInteger('--healthz-port', flags.healthzPort, 0, 65535);
   if (flags.allowPrivileged !== undefined) c.allowPrivileged = flags.allowPrivileged;
+  if (flags.allowedUnsafeSysctls !== undefined) {
+    c.allowedUnsafeSysctls = parseUnsafeSysctls('--allowed-unsafe-sysctls', flags.allowedUnsafeSysctls.flatMap((v) => v.split(',')));
+  }
   if (flags.v !== undefined) c.logLevel = levelForVerbosity('--v', flags.v);
   if (flags.logLevel !== undefined) {
     if (!logLevels.includes(flags.logLevel as LogLevel)) throw new ConfigError('--log-level', `"${flags.logLevel}" is not one of ${logLevels.join(', ')}`);

@@ -1,6 +1,7 @@
 // Parsers for the kubelet's flag value syntaxes. Each throws ConfigError naming the field.
 import type { V1Taint } from '@kubernetes/client-node';
 import { ConfigError } from './config-error.ts';
+import { unsafeSysctlPatternProblem } from '../admission/sysctls.ts';
 
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 // A qualified name as Kubernetes validates label keys: optional DNS prefix, then a name.
@@ -41,6 +42,17 @@ export function parseTaint(field: string, text: string): V1Taint {
 
 export function parseTaints(field: string, text: string): V1Taint[] {
   return text.split(',').map((s) => s.trim()).filter(Boolean).map((t) => parseTaint(field, t));
+}
+
+/** --allowed-unsafe-sysctls: names or prefixes ending in *, each known to be namespaced (as the
+ * kubelet, which refuses to start otherwise). */
+export function parseUnsafeSysctls(field: string, patterns: readonly string[]): string[] {
+  const out = patterns.map((p) => p.trim()).filter(Boolean);
+  for (const pattern of out) {
+    const problem = unsafeSysctlPatternProblem(pattern);
+    if (problem) throw new ConfigError(field, problem);
+  }
+  return out;
 }
 
 export function parseInteger(field: string, text: string | number, min: number, max = Number.MAX_SAFE_INTEGER): number {

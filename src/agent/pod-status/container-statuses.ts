@@ -29,8 +29,8 @@ export function containerStatus(input: ContainerStatusInput): V1ContainerStatus 
     };
   }
 
-  let state = stateOf(newest, runtimeName);
-  let lastState: V1ContainerState = previous ? stateOf(previous, runtimeName) : {};
+  let state = apiContainerState(newest, runtimeName);
+  let lastState: V1ContainerState = previous ? apiContainerState(previous, runtimeName) : {};
   if (waiting && newest.state !== 'running') {
     // The manager wants a new instance but cannot start it yet: show why.
     if (state.terminated) lastState = state;
@@ -53,7 +53,7 @@ export function containerStatus(input: ContainerStatusInput): V1ContainerStatus 
   };
 }
 
-function stateOf(c: ObservedContainer, runtimeName: string): V1ContainerState {
+function apiContainerState(c: ObservedContainer, runtimeName: string): V1ContainerState {
   switch (c.state) {
     case 'running':
       return { running: { startedAt: dateOf(c.startedAtMs ?? c.createdAtMs) } };

@@ -6,7 +6,7 @@ import type { RuntimePodStatus, SyncResult } from '../../cri/runtime-manager/pod
 import { containerStatus } from './container-statuses.ts';
 import { podConditions } from './conditions.ts';
 import { podPhase } from './phase.ts';
-import { podQosClass } from './qos.ts';
+import { podQosClass } from '../../pod/qos-class.ts';
 
 export interface PodStatusContext {
   hostIP: string;

@@ -3,7 +3,8 @@
 // hash; when the file changes the old mirror is deleted and a new one created.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { statusOf, type KubeApi } from '../api/kube-api.ts';
-import { configHashAnnotation, configMirrorAnnotation, podFullName } from './pod-update.ts';
+import { configHashAnnotation, configMirrorAnnotation } from './pod-update.ts';
+import { podFullName } from '../../pod/pod-ref.ts';
 
 export function buildMirrorPod(staticPod: V1Pod, node: V1Node | undefined): V1Pod {
   const hash = staticPod.metadata?.annotations?.[configHashAnnotation] ?? '';

@@ -17,10 +17,6 @@ export function podUid(pod: V1Pod): string {
   return pod.metadata?.uid ?? '';
 }
 
-export function podFullName(pod: V1Pod): string {
-  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
-}
-
 export function isMirrorPod(pod: V1Pod): boolean {
   return pod.metadata?.annotations?.[configMirrorAnnotation] !== undefined;
 }

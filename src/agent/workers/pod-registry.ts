@@ -1,10 +1,11 @@
 // The agent's set of pods: the merged view of all sources, keyed by UID, with what the agent
-// decided about each (admission, lifecycle state). Mirror pods are kept apart: they only
+// decided about each (admission, the pod worker's state). Mirror pods are kept apart: they only
 // carry static pods' status to the API server and never run.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AdmitResult } from '../admission/admit-pod.ts';
-import { isMirrorPod, podFullName, podUid, type PodSourceName, type PodUpdate } from '../sources/pod-update.ts';
-import type { LifecycleState } from './lifecycle-log.ts';
+import { isMirrorPod, podUid, type PodSourceName, type PodUpdate } from '../sources/pod-update.ts';
+import { podFullName } from '../../pod/pod-ref.ts';
+import { initialWorkerStatus, type PodWorkerStatus } from './pod-worker-state.ts';
 
 export interface PodRecord {
   uid: string;
@@ -12,12 +13,10 @@ export interface PodRecord {
   source: PodSourceName;
   /** Gone from its source (API DELETE, static file removed): kill, then forget. */
   removed: boolean;
+  /** Undefined until the worker admits it; a rejection keeps its reason here. */
   admission?: AdmitResult;
-  state?: LifecycleState;
-  /** When the record entered its current lifecycle state (ms since epoch). */
-  stateSinceMs: number;
-  /** Containers were stopped after the pod reached a terminal phase. */
-  terminalHandled?: boolean;
+  /** The pod worker's state: changed only through changeWorkerState (pod-worker-state.ts). */
+  worker: PodWorkerStatus;
 }
 
 /** Does the change matter to a sync? Status and bookkeeping fields do not. */
@@ -56,7 +55,7 @@ export class PodRegistry {
       // what the pod asks for wakes its worker.
       return changed || wasRemoved ? uid : undefined;
     } else {
-      this.pods.set(uid, { uid, pod, source: update.source, removed: false, stateSinceMs: Date.now() });
+      this.pods.set(uid, { uid, pod, source: update.source, removed: false, worker: initialWorkerStatus(Date.now()) });
     }
     return uid;
   }

@@ -1,34 +1,79 @@
-// A pod's lifecycle as explicit states, one log line per transition with the time spent
-// getting there: the trace a reader follows from watch event to Running.
+// A pod worker's states, as the kubelet's pod workers have them, and the one function that
+// changes them (writing the log line a reader follows, with the time spent in the last state):
+//   syncing → terminating → terminated → cleanedUp
+// A pod starts syncing (admission is the first thing its worker does). A pod rejected at
+// admission, or whose phase became Succeeded/Failed, goes to terminated without terminating.
+// Within syncing, `progress` says how far the pod got; it is a log label, not a state.
 import type { Logger } from 'pino';
 import type { RuntimePodStatus } from '../../cri/runtime-manager/pod-runtime.ts';
+import { podLogFields, podRefOf } from '../../pod/pod-ref.ts';
+import { isTerminalPhase } from '../../pod/phase.ts';
 import type { PodRecord } from './pod-registry.ts';
 
-export type LifecycleState =
-  | 'Admitted' | 'Rejected' | 'SandboxReady' | 'ContainersStarting' | 'Running'
-  | 'Succeeded' | 'Failed' | 'Terminating' | 'Terminated';
+export type PodWorkerState =
+  /** Admitted (or about to be): its containers are driven toward the spec. */
+  | 'syncing'
+  /** Deleted or removed: its containers are stopping within the grace period. */
+  | 'terminating'
+  /** Nothing of it runs; devices and volumes are released. It keeps its final status. */
+  | 'terminated'
+  /** Gone from its source and from the runtime; the record is forgotten. */
+  | 'cleanedUp';
 
-/** Where a running pod stands, judged from what the runtime holds after a sync. */
-export function runningStateOf(observed: RuntimePodStatus, expectedContainers: number, phase?: string): LifecycleState | undefined {
-  if (phase === 'Succeeded' || phase === 'Failed') return phase;
+export type SyncingProgress = 'SandboxReady' | 'ContainersStarting' | 'Running';
+
+/** Where a worker may go from each state. Anything else is a bug in the worker. */
+const NEXT_STATES: Record<PodWorkerState, readonly PodWorkerState[]> = {
+  syncing: ['terminating', 'terminated', 'cleanedUp'],
+  // Back to syncing only when a pod removed from its source comes back (same UID) before its
+  // clean-up finished; a deleted pod never comes back (a deletionTimestamp is never unset).
+  terminating: ['terminated', 'cleanedUp', 'syncing'],
+  terminated: ['cleanedUp'],
+  cleanedUp: [],
+};
+
+export interface PodWorkerStatus {
+  state: PodWorkerState;
+  progress?: SyncingProgress;
+  /** When the state (or the progress) last changed, ms since epoch. */
+  sinceMs: number;
+}
+
+export function initialWorkerStatus(nowMs: number): PodWorkerStatus {
+  return { state: 'syncing', sinceMs: nowMs };
+}
+
+/** Moves the record's worker to `state` (and `progress` within syncing) and logs it; staying put logs nothing.
+ * `label` names the step in the log (Admitted, Rejected, Succeeded, ...) when the state alone does not. */
+export function changeWorkerState(
+  record: PodRecord, to: { state: PodWorkerState; progress?: SyncingProgress; label?: string }, logger: Logger, extra: Record<string, unknown> = {},
+): void {
+  const from = record.worker;
+  const progress = to.state === 'syncing' ? to.progress : undefined;
+  if (from.state === to.state && from.progress === progress && to.label === undefined) return;
+  if (from.state !== to.state && !NEXT_STATES[from.state].includes(to.state)) {
+    throw new Error(`pod ${podLogFields(podRefOf(record.pod)).pod} (${record.uid}): worker cannot go from ${from.state} to ${to.state}`);
+  }
+  const now = Date.now();
+  const step = to.label ?? progress ?? to.state;
+  logger.info({
+    ...podLogFields(podRefOf(record.pod)),
+    uid: record.uid,
+    state: to.state,
+    step,
+    from: from.progress ?? from.state,
+    ms: now - from.sinceMs,
+    ...extra,
+  }, `pod ${step}`);
+  record.worker = { state: to.state, ...(progress ? { progress } : {}), sinceMs: now };
+}
+
+/** How far a syncing pod got, judged from what the runtime holds after a sync. */
+export function syncingProgressOf(observed: RuntimePodStatus, expectedContainers: number, phase?: string): SyncingProgress | undefined {
+  if (isTerminalPhase(phase)) return undefined;
   const sandbox = observed.sandboxes[0];
   if (!sandbox || sandbox.state !== 'ready') return undefined;
   const names = new Set(observed.containers.filter((c) => c.sandboxId === sandbox.id && c.state === 'running').map((c) => c.name));
   if (expectedContainers > 0 && names.size >= expectedContainers) return 'Running';
   return observed.containers.some((c) => c.sandboxId === sandbox.id) ? 'ContainersStarting' : 'SandboxReady';
-}
-
-export function moveTo(record: PodRecord, state: LifecycleState | undefined, logger: Logger, extra: Record<string, unknown> = {}): void {
-  if (!state || record.state === state) return;
-  const now = Date.now();
-  logger.info({
-    pod: `${record.pod.metadata?.namespace}/${record.pod.metadata?.name}`,
-    uid: record.uid,
-    step: state,
-    from: record.state,
-    ms: now - record.stateSinceMs,
-    ...extra,
-  }, `pod ${state}`);
-  record.state = state;
-  record.stateSinceMs = now;
 }

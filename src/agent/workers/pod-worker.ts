@@ -1,9 +1,12 @@
-// One sync of one pod: the body of a pod worker. Reads the pod's newest record, then either
-//  - removes it (gone from its source, or deleted on the API server: kill, release, unmount, DELETE),
-//  - admits or rejects it (first sight),
-//  - leaves it stopped (terminal phase), or
-//  - makes its volumes ready, drives it toward its spec (runtime.syncPod) and publishes the
-//    resulting status.
+// A pod worker's one sync: the body of the worker for one pod UID. It reads the pod's newest
+// record, asks nextPodWorkerStep what to do, and does it:
+//   cleanUp      gone from its source: kill and remove, release, unmount, forget (→ cleanedUp);
+//   terminate    deleted on the API server: stop, publish the final status, DELETE (→ terminated);
+//   admit        first sight: admit or reject (a rejected pod is Failed, → terminated);
+//   stopFinished a final phase: stop what still runs, release, unmount (→ terminated);
+//   sync         volumes ready, then the runtime manager executes the pod's actions, then the
+//                resulting status goes to the status manager.
+// Every state change goes through changeWorkerState, which writes the log line.
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodRuntime, RuntimePodStatus, SyncContext, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
@@ -13,20 +16,26 @@ import type { KubeApi } from '../api/kube-api.ts';
 import { admitPod } from '../admission/admit-pod.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
 import { deleteMirrorPod, ensureMirrorPod } from '../sources/mirror-pods.ts';
-import { podFullName } from '../sources/pod-update.ts';
 import type { StatusManager } from '../status/status-manager.ts';
-import { moveTo, runningStateOf } from './lifecycle-log.ts';
+import { podGracePeriodSeconds } from '../../pod/grace-period.ts';
+import { isTerminalPhase } from '../../pod/phase.ts';
+import { podFullName, podLogFields, podRefOf } from '../../pod/pod-ref.ts';
+import { nextPodWorkerStep, type PodWorkerFacts } from './next-pod-worker-step.ts';
+import { changeWorkerState, syncingProgressOf } from './pod-worker-state.ts';
 import type { PodRecord, PodRegistry } from './pod-registry.ts';
 import type { VolumeStep } from './volume-step.ts';
+import type { SysctlAllowlist } from '../admission/sysctls.ts';
 
 export type GeneratePodStatus = (pod: V1Pod, observed: RuntimePodStatus, sync: SyncResult | undefined,
   ctx: { hostIP: string; podIPs: string[]; now: Date; runtimeName?: string }) => V1PodStatus;
 
-export interface PodSyncDeps {
+export interface PodWorkerDeps {
   registry: PodRegistry;
   runtime: PodRuntime;
   devices: ContainerDevices;
   volumes: VolumeStep;
+  /** Which sysctls pods may set: the safe set plus --allowed-unsafe-sysctls. */
+  sysctls: SysctlAllowlist;
   network: SandboxNetwork;
   statusManager: StatusManager;
   events: EventRecorder;
@@ -40,7 +49,7 @@ export interface PodSyncDeps {
   logger: Logger;
 }
 
-export interface PodSyncOutcome {
+export interface PodWorkerOutcome {
   uid: string;
   /** Sync again after this long unless something else wakes the pod first. */
   retryAfterMs?: number;
@@ -48,27 +57,32 @@ export interface PodSyncOutcome {
   failed?: boolean;
 }
 
-export function isTerminal(phase: string | undefined): boolean {
-  return phase === 'Succeeded' || phase === 'Failed';
-}
-
-/** Kubelet rule: deletionGracePeriodSeconds, else terminationGracePeriodSeconds, else 30. */
-export function gracePeriodOf(pod: V1Pod): number {
-  return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-}
-
 function hasAnything(observed: RuntimePodStatus): boolean {
   return observed.sandboxes.length > 0 || observed.containers.length > 0;
 }
 
-export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<PodSyncOutcome> {
+
+/** The facts nextPodWorkerStep decides from, read off the record. */
+export function podWorkerFactsOf(r: PodRecord, latestPhase: string | undefined, hasApi: boolean): PodWorkerFacts {
+  return {
+    state: r.worker.state,
+    removedFromSource: r.removed,
+    deletionRequested: Boolean(r.pod.metadata?.deletionTimestamp),
+    admission: r.admission === undefined ? 'pending' : r.admission.admitted ? 'admitted' : 'rejected',
+    phase: latestPhase,
+    needsMirror: r.source === 'file' && hasApi,
+  };
+}
+
+export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<PodWorkerOutcome> {
   const { registry, runtime, devices, statusManager, logger } = deps;
 
-  const target = (r: PodRecord) => ({ uid: r.uid, name: r.pod.metadata!.name!, namespace: r.pod.metadata!.namespace ?? 'default', pod: r.pod });
+  const target = (r: PodRecord) => ({ ...podRefOf(r.pod), uid: r.uid, pod: r.pod });
   const observe = (r: PodRecord) => runtime.getPodStatus(r.uid, r.pod.metadata!.name!, r.pod.metadata!.namespace ?? 'default');
   const record = (r: PodRecord, result: SyncResult) => {
     for (const e of result.events) deps.events.record(r.pod, e);
   };
+  const latestPhase = (r: PodRecord) => statusManager.latest(r.uid)?.phase ?? r.pod.status?.phase;
 
   /** The pod as the next status computation must see it: with the newest status we computed. */
   const withLatestStatus = (r: PodRecord): V1Pod => ({ ...r.pod, status: statusManager.latest(r.uid) ?? r.pod.status });
@@ -82,11 +96,12 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
     return status;
   }
 
-  async function remove(r: PodRecord): Promise<PodSyncOutcome> {
+  /** Gone from its source: kill and remove everything, release, unmount, forget. */
+  async function cleanUp(r: PodRecord): Promise<void> {
     const observed = await observe(r);
     if (hasAnything(observed)) {
-      moveTo(r, 'Terminating', logger);
-      record(r, await runtime.killPod(target(r), observed, gracePeriodOf(r.pod), true));
+      if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger);
+      record(r, await runtime.killPod(target(r), observed, podGracePeriodSeconds(r.pod), true));
     }
     await devices.release(r.uid);
     await deps.volumes.tearDown(r.uid);
@@ -94,17 +109,18 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
       const mirror = registry.mirrorOf(podFullName(r.pod));
       if (mirror) await deleteMirrorPod(deps.api, mirror);
     }
-    moveTo(r, 'Terminated', logger);
+    changeWorkerState(r, { state: 'cleanedUp' }, logger);
     statusManager.forget(r.uid);
     registry.forget(r.uid);
-    return { uid: r.uid };
   }
 
-  async function terminateDeleted(r: PodRecord): Promise<PodSyncOutcome> {
-    const grace = gracePeriodOf(r.pod);
+  /** Deleted on the API server: stop within the grace period, publish how it ended, then DELETE.
+   * Runs on every wake until the source removes the pod; each pass is idempotent. */
+  async function terminate(r: PodRecord): Promise<void> {
+    const grace = podGracePeriodSeconds(r.pod);
     const observed = await observe(r);
     if (hasAnything(observed)) {
-      moveTo(r, 'Terminating', logger, { gracePeriodSeconds: grace });
+      if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger, { gracePeriodSeconds: grace });
       record(r, await runtime.killPod(target(r), observed, grace, false));
       // Kubelet order: publish how the containers ended (exit codes, termination messages)
       // before the pod object goes away, so watchers and controllers see it; then remove.
@@ -117,16 +133,16 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
     await deps.volumes.tearDown(r.uid);
     // The API server removes the object once the node says it is done (grace 0, same uid).
     await deps.api?.deletePod(r.pod.metadata!.namespace ?? 'default', r.pod.metadata!.name!, r.uid, 0);
-    moveTo(r, 'Terminated', logger);
-    return { uid: r.uid };
+    changeWorkerState(r, { state: 'terminated' }, logger);
   }
 
-  async function admit(r: PodRecord): Promise<boolean> {
+  /** First sight: the node's admission, then the device manager's. A rejected pod is Failed and terminated. */
+  async function admit(r: PodRecord): Promise<void> {
     const others = registry.all()
-      .filter((o) => o.uid !== r.uid && !o.removed && o.admission?.admitted && !isTerminal(statusManager.latest(o.uid)?.phase ?? o.pod.status?.phase))
+      .filter((o) => o.uid !== r.uid && !o.removed && o.admission?.admitted && !isTerminalPhase(latestPhase(o)))
       .map((o) => o.pod);
     const deviceResources = devices.resources();
-    let result = admitPod(r.pod, deps.node(), others, (name) => name in deviceResources);
+    let result = admitPod(r.pod, deps.node(), others, (name) => name in deviceResources, deps.sysctls);
     // Mark before the await, so a pod admitted in parallel counts this one's requests.
     r.admission = result;
     if (result.admitted) {
@@ -134,10 +150,9 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
       if (!d.admitted) result = r.admission = d;
     }
     if (result.admitted) {
-      moveTo(r, 'Admitted', logger);
-      return true;
+      changeWorkerState(r, { state: 'syncing', label: 'Admitted' }, logger);
+      return;
     }
-    moveTo(r, 'Rejected', logger, { reason: result.reason, message: result.message });
     deps.events.record(r.pod, { type: 'Warning', reason: result.reason, message: result.message });
     statusManager.set(r.pod, {
       ...r.pod.status,
@@ -145,54 +160,77 @@ export function createPodSyncer(deps: PodSyncDeps): (uid: string) => Promise<Pod
       reason: result.reason,
       message: `Pod was rejected: ${result.message}`,
     });
-    return false;
+    changeWorkerState(r, { state: 'terminated', label: 'Rejected' }, logger, { reason: result.reason, message: result.message });
   }
 
-  async function stopTerminal(r: PodRecord): Promise<void> {
-    if (r.terminalHandled) return;
+  /** A final phase: nothing restarts, so stop what still runs and release what it held, once. */
+  async function stopFinished(r: PodRecord): Promise<void> {
     const observed = await observe(r);
     const running = observed.containers.some((c) => c.state === 'running') || observed.sandboxes.some((s) => s.state === 'ready');
-    if (running) record(r, await runtime.killPod(target(r), observed, gracePeriodOf(r.pod), false));
+    if (running) record(r, await runtime.killPod(target(r), observed, podGracePeriodSeconds(r.pod), false));
     await devices.release(r.uid);
     // A finished pod's containers never start again: its volumes go now, as the kubelet unmounts them.
     await deps.volumes.tearDown(r.uid);
-    r.terminalHandled = true;
+    changeWorkerState(r, { state: 'terminated', label: latestPhase(r) }, logger);
   }
 
-  return async function syncPod(uid: string): Promise<PodSyncOutcome> {
-    const r = registry.get(uid);
-    if (!r) return { uid };
-    if (r.removed) return remove(r);
-    if (r.pod.metadata?.deletionTimestamp) return terminateDeleted(r);
-    if (r.admission === undefined && !(await admit(r))) return { uid };
-    if (r.admission && !r.admission.admitted) return { uid };
-    if (r.source === 'file' && deps.api) {
-      await ensureMirrorPod(deps.api, r.pod, registry.mirrorOf(podFullName(r.pod)), deps.node())
-        .catch((err) => logger.warn({ pod: podFullName(r.pod), uid, err: String(err) }, 'mirror pod not created'));
-    }
+  /** Volumes, then the runtime manager's actions, then the status they led to. `finished`: that
+   * status has a final phase. */
+  async function sync(r: PodRecord): Promise<{ outcome: PodWorkerOutcome; finished: boolean }> {
+    const uid = r.uid;
     const pod = withLatestStatus(r);
-    if (isTerminal(pod.status?.phase)) {
-      await stopTerminal(r);
-      return { uid };
-    }
-
     const observed = await observe(r);
     const volumes = await deps.volumes.prepare(pod, deps.syncContext, observed.containers.some((c) => c.state === 'running'));
     if (!volumes.ok) {
       record(r, volumes.result);
       publishStatus(r, pod, observed, volumes.result);
-      return { uid, failed: true };
+      return { outcome: { uid, failed: true }, finished: false };
     }
     for (const e of volumes.events) deps.events.record(r.pod, e);
-    const result = await runtime.syncPod(pod, observed, volumes.syncContext);
+    const result = await runtime.executePodActions(pod, observed, volumes.syncContext);
     record(r, result);
     const after = await observe(r);
     const status = publishStatus(r, pod, after, result);
     for (const f of result.failures) {
-      logger.warn({ pod: podFullName(r.pod), uid, step: f.step, reason: f.reason, container: f.container, message: f.message }, 'sync step failed');
+      logger.warn({ ...podLogFields(podRefOf(r.pod)), uid, step: f.step, reason: f.reason, container: f.container, message: f.message }, 'sync step failed');
     }
-    moveTo(r, runningStateOf(after, pod.spec?.containers?.length ?? 0, status.phase), logger);
-    if (isTerminal(status.phase)) await stopTerminal(r);
-    return { uid, retryAfterMs: result.retryAfterMs, failed: result.failures.length > 0 };
+    const progress = syncingProgressOf(after, pod.spec?.containers?.length ?? 0, status.phase);
+    if (progress) changeWorkerState(r, { state: 'syncing', progress }, logger);
+    return { outcome: { uid, retryAfterMs: result.retryAfterMs, failed: result.failures.length > 0 }, finished: isTerminalPhase(status.phase) };
+  }
+
+  async function ensureMirror(r: PodRecord): Promise<void> {
+    await ensureMirrorPod(deps.api!, r.pod, registry.mirrorOf(podFullName(r.pod)), deps.node())
+      .catch((err) => logger.warn({ pod: podFullName(r.pod), uid: r.uid, err: String(err) }, 'mirror pod not created'));
+  }
+
+  return async function podWorkerSync(uid: string): Promise<PodWorkerOutcome> {
+    const r = registry.get(uid);
+    if (!r) return { uid };
+    let outcome: PodWorkerOutcome = { uid };
+    let mirrorEnsured = false;
+    // A step that changes the facts (admission, a sync that ends in a final phase) is followed
+    // by the next one in the same wake; at most admit → sync → stopFinished.
+    for (;;) {
+      const step = nextPodWorkerStep(podWorkerFactsOf(r, latestPhase(r), deps.api !== undefined));
+      if ('ensureMirror' in step && step.ensureMirror && !mirrorEnsured) {
+        mirrorEnsured = true;
+        await ensureMirror(r);
+      }
+      switch (step.kind) {
+        case 'cleanUp': await cleanUp(r); return outcome;
+        case 'terminate': await terminate(r); return outcome;
+        case 'admit': await admit(r); continue;
+        case 'stopFinished': await stopFinished(r); return outcome;
+        case 'idle': return outcome;
+        case 'sync': {
+          const synced = await sync(r);
+          outcome = synced.outcome;
+          // A sync that ends in a final phase stops the pod in this same wake.
+          if (!synced.finished) return outcome;
+          continue;
+        }
+      }
+    }
   };
 }

@@ -6,6 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodEvent, SyncContext, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
+import { podLogFields, podRefOf } from '../../pod/pod-ref.ts';
 import { VolumeSetupError, type PodVolumeManager, type ReadyVolumes } from '../../volume/pod-volumes.ts';
 
 export type VolumePreparation =
@@ -31,7 +32,7 @@ export class VolumeStep {
       refreshFailures = (ready.refreshErrors ?? []).map((e) => e.message);
     } catch (err) {
       failure = err instanceof VolumeSetupError ? err.message : `MountVolume.SetUp failed: ${err instanceof Error ? err.message : String(err)}`;
-      this.logger.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, uid, step: 'volumes', reason: 'FailedMount', err }, 'volumes not ready');
+      this.logger.warn({ ...podLogFields(podRefOf(pod)), uid, step: 'volumes', reason: 'FailedMount', err }, 'volumes not ready');
       ready = running ? this.lastReady.get(uid) : undefined;
     }
     const failedMount: PodEvent[] = [...(failure ? [failure] : []), ...refreshFailures].map((message) => ({ type: 'Warning', reason: 'FailedMount', message }));

@@ -1,15 +1,16 @@
 // The decision half of a pod sync, as the kubelet's computePodActions: given the pod spec and
 // what the runtime holds for it, what must happen next? PURE: no I/O, no clock, no globals;
-// the executor (sync-pod.ts) does the work. Reading order of the rules:
-//   1. a pod being deleted is only killed;
-//   2. no usable sandbox → kill what is left, make a new one, start from the first init container;
-//   3. init containers run one at a time, in order, each must exit 0;
-//   4. app containers: start missing ones, restart exited ones per restartPolicy (with backoff),
+// the executor (execute-pod-actions.ts) does the work. Deleted and finished pods never get
+// here: the agent's pod worker decides those (next-pod-worker-step.ts). Reading order of the rules:
+//   1. no usable sandbox → kill what is left, make a new one, start from the first init container;
+//   2. init containers run one at a time, in order, each must exit 0;
+//   3. app containers: start missing ones, restart exited ones per restartPolicy (with backoff),
 //      replace running ones whose spec changed; nothing left to run → stop the sandbox.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ObservedContainer, ObservedSandbox, RuntimePodStatus } from './pod-runtime.ts';
 import { containerBackoffKey, type BackoffView } from './backoff.ts';
 import { containerSpecHash } from './labels.ts';
+import { isActiveContainer } from '../../pod/active-container.ts';
 
 export type PodAction =
   | { type: 'killPod'; reason: string }
@@ -23,8 +24,6 @@ export interface PodActions {
   /** The sandbox containers go into; undefined when a new one is created first. */
   sandboxId?: string;
   actions: PodAction[];
-  /** Every container has finished and none will restart (or the pod is being deleted). */
-  done: boolean;
 }
 
 export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backoff: BackoffView, now: number): PodActions {
@@ -33,28 +32,24 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
   const containers = pod.spec?.containers ?? [];
   const uid = observed.uid || pod.metadata?.uid || '';
 
-  if (pod.metadata?.deletionTimestamp) {
-    return { actions: isAlive(observed) ? [{ type: 'killPod', reason: 'Pod is being deleted' }] : [], done: true };
-  }
-
   const sandboxDecision = decideSandbox(pod, observed.sandboxes);
   if (sandboxDecision.create) {
     const attempt = sandboxDecision.attempt;
-    const killFirst: PodAction[] = observed.sandboxes.length || observed.containers.some(isActive)
+    const killFirst: PodAction[] = observed.sandboxes.length || observed.containers.some(isActiveContainer)
       ? [{ type: 'killPod', reason: sandboxDecision.reason }]
       : [];
     // Never restart a pod under restartPolicy Never once its containers ran (kubelet rule).
     if (restartPolicy === 'Never' && attempt !== 0 && observed.containers.length > 0) {
-      return { actions: isAlive(observed) ? [{ type: 'killPod', reason: 'Pod will not be restarted (restartPolicy Never)' }] : [], done: true };
+      return { actions: isAlive(observed) ? [{ type: 'killPod', reason: 'Pod will not be restarted (restartPolicy Never)' }] : [] };
     }
     const toStart = containers.filter(c => !(restartPolicy === 'OnFailure' && succeededOnce(c.name, observed.containers)));
     if (toStart.length === 0 && initContainers.length === 0) {
-      return { actions: isAlive(observed) ? [{ type: 'killPod', reason: 'All containers have completed' }] : [], done: true };
+      return { actions: isAlive(observed) ? [{ type: 'killPod', reason: 'All containers have completed' }] : [] };
     }
     const actions: PodAction[] = [...killFirst, { type: 'createSandbox', attempt, reason: sandboxDecision.reason }];
     const first = initContainers.length ? [initContainers[0]] : toStart;
     for (const c of first) actions.push(startOrWait(pod, uid, c, initContainers.length > 0, observed.containers, backoff, now, 'Starting in a new sandbox'));
-    return { actions, done: false };
+    return { actions };
   }
 
   const sandbox = sandboxDecision.sandbox;
@@ -62,9 +57,9 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
 
   const init = initContainerActions(pod, uid, initContainers, inSandbox, observed.containers, backoff, now);
   if (init.kind === 'failed') {
-    return { sandboxId: sandbox.id, actions: [{ type: 'killPod', reason: `Init container ${init.name} failed and restartPolicy is Never` }], done: true };
+    return { sandboxId: sandbox.id, actions: [{ type: 'killPod', reason: `Init container ${init.name} failed and restartPolicy is Never` }] };
   }
-  if (init.kind === 'inProgress') return { sandboxId: sandbox.id, actions: init.actions, done: false };
+  if (init.kind === 'inProgress') return { sandboxId: sandbox.id, actions: init.actions };
 
   const actions: PodAction[] = [];
   let keep = 0;
@@ -97,9 +92,9 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
   }
   if (keep === 0 && actions.length === 0) {
     // Nothing runs and nothing will: stop the sandbox, the pod is complete.
-    return { sandboxId: sandbox.id, actions: isAlive(observed) ? [{ type: 'killPod', reason: 'All containers have completed' }] : [], done: true };
+    return { sandboxId: sandbox.id, actions: isAlive(observed) ? [{ type: 'killPod', reason: 'All containers have completed' }] : [] };
   }
-  return { sandboxId: sandbox.id, actions, done: false };
+  return { sandboxId: sandbox.id, actions };
 }
 
 type SandboxDecision =
@@ -198,11 +193,7 @@ function succeededOnce(name: string, containers: ObservedContainer[]): boolean {
   return containers.some(c => c.name === name && c.state === 'exited' && c.exitCode === 0);
 }
 
-function isActive(c: ObservedContainer): boolean {
-  return c.state === 'running' || c.state === 'created' || c.state === 'unknown';
-}
-
 /** Anything that a kill would still have to stop. */
 function isAlive(observed: RuntimePodStatus): boolean {
-  return observed.sandboxes.some(s => s.state === 'ready') || observed.containers.some(isActive);
+  return observed.sandboxes.some(s => s.state === 'ready') || observed.containers.some(isActiveContainer);
 }

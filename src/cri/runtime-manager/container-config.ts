@@ -1,6 +1,6 @@
 // ContainerConfig for CreateContainer, as the kubelet's generateContainerConfig: identity and
 // attempt, image, command/args/env with $(VAR) expansion, working dir, mounts (the
-// termination-message file, what device plugins ask for, the pod's volumes), devices and CDI names, the log
+// termination-message file, what device plugins ask for, the pod's volumes, the managed /etc/hosts), devices and CDI names, the log
 // path, Linux resources and security context, labels and annotations.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ContainerConfig, Mount } from '../types.ts';
@@ -10,6 +10,7 @@ import { containerAnnotations, containerLabels, DEFAULT_TERMINATION_MESSAGE_PATH
 import { containerResources } from './resources.ts';
 import { containerSecurityContext, type ImageUser } from './security-context.ts';
 import { criMountOf } from './volume-mounts.ts';
+import { ETC_HOSTS_CONTAINER_PATH } from './etc-hosts.ts';
 import type { VolumeMount } from '../../volume/pod-volumes.ts';
 
 export interface ContainerConfigInput {
@@ -26,6 +27,8 @@ export interface ContainerConfigInput {
   env: EnvSources;
   /** The container's volume mounts, from its resolved env (subPathExpr expands against it). */
   volumeMounts?: (env: ReadonlyArray<{ key: string; value: string }>) => Promise<VolumeMount[]>;
+  /** Host path of the pod's managed hosts file, bind-mounted at /etc/hosts; absent: not mounted. */
+  etcHostsHostPath?: string;
 }
 
 /** "<name>/<attempt>.log", relative to the sandbox's log directory (kubelet convention). */
@@ -41,6 +44,8 @@ export async function buildContainerConfig(input: ContainerConfigInput): Promise
     { containerPath: container.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH, hostPath: input.terminationMessageHostPath, readonly: false },
     ...(devices?.mounts ?? []).map(m => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readOnly })),
     ...(input.volumeMounts ? await input.volumeMounts(env) : []).map(criMountOf),
+    // Writable, as the kubelet mounts it: programs in the container may add entries.
+    ...(input.etcHostsHostPath ? [{ containerPath: ETC_HOSTS_CONTAINER_PATH, hostPath: input.etcHostsHostPath, readonly: false }] : []),
   ];
   return {
     metadata: { name: container.name, attempt },

@@ -2,9 +2,8 @@
 // then env in order, each value expanded against what is defined before it; valueFrom reads
 // the pod's fields, its resources, ConfigMaps and Secrets. A missing non-optional reference
 // fails the container with CreateContainerConfigError.
-import { cpus, totalmem } from 'node:os';
 import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { parseQuantity } from '../../agent/pod-status/qos.ts';
+import { resourceValue } from '../../pod/resource-value.ts';
 import { expandVars } from './env-expansion.ts';
 
 export interface EnvSources {
@@ -122,17 +121,6 @@ function fieldValue(pod: V1Pod, path: string, sources: EnvSources): string {
 
 function podIPs(pod: V1Pod, sources: EnvSources): string[] {
   return pod.spec?.hostNetwork ? [sources.hostIP] : sources.podIPs;
-}
-
-/** limits.cpu etc.; an unset limit means the node's capacity, as the kubelet does. Shared with downward API volumes. */
-export function resourceValue(pod: V1Pod, containerName: string, resource: string, divisor: string): string {
-  const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(x => x.name === containerName);
-  const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
-  const raw = c?.resources?.[kind]?.[name];
-  let value = raw !== undefined ? parseQuantity(String(raw)) : Number.NaN;
-  if (Number.isNaN(value)) value = name === 'cpu' ? (kind === 'limits' ? cpus().length : 0) : name === 'memory' ? (kind === 'limits' ? totalmem() : 0) : 0;
-  const d = parseQuantity(divisor) || 1;
-  return String(Math.ceil(value / d));
 }
 
 export function secretData(secret: V1Secret): Record<string, string> {

@@ -8,8 +8,10 @@ import type { SyncContext } from './pod-runtime.ts';
 import { buildContainerConfig } from './container-config.ts';
 import { ensureImage } from './image-step.ts';
 import { createTerminationMessageFile } from './termination-message.ts';
+import { shouldMountEtcHosts, writeEtcHostsFile } from './etc-hosts.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
-import { step, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+import { step, type ExecutorDeps } from './executor-deps.ts';
+import type { PodRef } from '../../pod/pod-ref.ts';
 
 export interface ContainerStart {
   pod: V1Pod;
@@ -33,7 +35,10 @@ export async function startContainer(deps: ExecutorDeps, ref: PodRef, s: Contain
   try {
     const terminationMessageHostPath = await createTerminationMessageFile(deps.rootDir, ref.uid, name);
     const devices = await deps.devices.optionsFor(ref.uid, name);
+    // Written now, with the sandbox's IPs known, before the container that mounts it is created.
+    const etcHostsHostPath = shouldMountEtcHosts(pod, container, s.podIPs) ? await writeEtcHostsFile(deps.rootDir, pod, s.podIPs) : undefined;
     config = await buildContainerConfig({
+      etcHostsHostPath,
       pod, container, attempt: s.attempt, imageRef: image.imageRef, imageUser: image.user, terminationMessageHostPath, devices,
       allowPrivileged: deps.allowPrivileged,
       env: { nodeName: ctx.nodeName, hostIP: ctx.hostIP, podIPs: s.podIPs, getSecret: ctx.getSecret.bind(ctx), getConfigMap: ctx.getConfigMap.bind(ctx) },

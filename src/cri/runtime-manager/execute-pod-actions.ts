@@ -1,4 +1,4 @@
-// The executor: one sync of one pod. computePodActions decides; the steps below do, in the
+// The executor of computePodActions: computePodActions decides; the steps below do, in the
 // kubelet's order (kill pod, create sandbox, kill containers, start init container, start
 // containers). A failed sandbox or init container ends the sync; a failed app container does
 // not keep the others from starting.
@@ -9,10 +9,11 @@ import { computePodActions } from './compute-pod-actions.ts';
 import { buildSandboxConfig } from './sandbox-config.ts';
 import { createSandbox, runtimeHandlerOf } from './sandbox-step.ts';
 import { startContainer } from './container-step.ts';
-import { killContainer, killPod } from './kill-step.ts';
+import { killContainer, killPodWithResult } from './kill-step.ts';
 import { sandboxIPs } from './observe.ts';
 import { errorMessage, SyncResultBuilder } from './sync-result.ts';
-import { podDescription, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+import type { ExecutorDeps } from './executor-deps.ts';
+import { podDescription, podLogFields, type PodRef } from '../../pod/pod-ref.ts';
 
 interface CurrentSandbox {
   id: string;
@@ -21,12 +22,12 @@ interface CurrentSandbox {
   ips: string[];
 }
 
-export async function syncPod(deps: ExecutorDeps, pod: V1Pod, observed: RuntimePodStatus, ctx: SyncContext): Promise<SyncResult> {
+export async function executePodActions(deps: ExecutorDeps, pod: V1Pod, observed: RuntimePodStatus, ctx: SyncContext): Promise<SyncResult> {
   const ref: PodRef = { uid: pod.metadata?.uid ?? observed.uid, name: pod.metadata?.name ?? observed.name, namespace: pod.metadata?.namespace ?? observed.namespace };
   const result = new SyncResultBuilder();
   observed = await withSandboxIPs(deps, pod, observed);
   const plan = computePodActions(pod, observed, deps.containerBackoff, deps.clock());
-  deps.logger.debug({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid, actions: plan.actions }, 'computed pod actions');
+  deps.logger.debug({ ...podLogFields(ref), actions: plan.actions }, 'computed pod actions');
 
   let sandbox: CurrentSandbox | undefined;
   const existing = observed.sandboxes.find(s => s.id === plan.sandboxId);
@@ -38,7 +39,7 @@ export async function syncPod(deps: ExecutorDeps, pod: V1Pod, observed: RuntimeP
   for (const action of plan.actions) {
     switch (action.type) {
       case 'killPod':
-        await killPod(deps, ref, observed, { pod, remove: false }, result);
+        await killPodWithResult(deps, ref, observed, { pod, remove: false }, result);
         if (result.failed) return result.build();
         break;
       case 'createSandbox': {

@@ -6,6 +6,7 @@ import type { SandboxNetwork } from '../../cni/sandbox-network.ts';
 import type { ContainerDevices } from '../../device/container-devices.ts';
 import type { Backoff } from './backoff.ts';
 import type { ResolvConf } from './dns.ts';
+import { podLogFields, type PodRef } from '../../pod/pod-ref.ts';
 
 export interface ExecutorDeps {
   runtime: CriClient;
@@ -24,16 +25,10 @@ export interface ExecutorDeps {
   imageBackoff: Backoff;
 }
 
-export interface PodRef {
-  uid: string;
-  name: string;
-  namespace: string;
-}
-
 /** Runs one step and logs it (pod, uid, step, container, ms); failures are logged and rethrown. */
 export async function step<T>(deps: ExecutorDeps, pod: PodRef, name: string, container: string | undefined, fn: () => Promise<T>): Promise<T> {
   const started = performance.now();
-  const fields = { pod: `${pod.namespace}/${pod.name}`, uid: pod.uid, step: name, ...(container !== undefined ? { container } : {}) };
+  const fields = { ...podLogFields(pod), step: name, ...(container !== undefined ? { container } : {}) };
   try {
     const out = await fn();
     deps.logger.info({ ...fields, ms: Math.round(performance.now() - started) }, 'step done');
@@ -42,9 +37,4 @@ export async function step<T>(deps: ExecutorDeps, pod: PodRef, name: string, con
     deps.logger.info({ ...fields, ms: Math.round(performance.now() - started), err: err instanceof Error ? err.message : String(err) }, 'step failed');
     throw err;
   }
-}
-
-/** "name_namespace(uid)": how the kubelet names a pod in messages. */
-export function podDescription(pod: PodRef): string {
-  return `${pod.name}_${pod.namespace}(${pod.uid})`;
 }

@@ -4,8 +4,9 @@
 // remove everything of pods the agent no longer knows.
 import { isNotFound } from '../errors.ts';
 import type { RuntimePodStatus } from './pod-runtime.ts';
-import { killPod } from './kill-step.ts';
+import { killPodWithResult } from './kill-step.ts';
 import { relist } from './observe.ts';
+import { podLogFields } from '../../pod/pod-ref.ts';
 import { errorMessage, SyncResultBuilder } from './sync-result.ts';
 import type { ExecutorDeps } from './executor-deps.ts';
 
@@ -15,8 +16,8 @@ export async function garbageCollect(deps: ExecutorDeps, knownPodUids: ReadonlyS
   for (const pod of await relist(deps)) {
     if (!knownPodUids.has(pod.uid)) {
       const result = new SyncResultBuilder();
-      await killPod(deps, pod, pod, { remove: true }, result);
-      for (const f of result.build().failures) deps.logger.warn({ uid: pod.uid, pod: `${pod.namespace}/${pod.name}`, reason: f.reason, err: f.message }, 'removing an unknown pod failed');
+      await killPodWithResult(deps, pod, pod, { remove: true }, result);
+      for (const f of result.build().failures) deps.logger.warn({ ...podLogFields(pod), reason: f.reason, err: f.message }, 'removing an unknown pod failed');
       continue;
     }
     await removeDeadInstances(deps, pod);

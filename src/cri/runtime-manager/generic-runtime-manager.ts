@@ -1,5 +1,5 @@
 // createGenericRuntimeManager: the PodRuntime the agent composes, on any CRI runtime.
-// Decision (computePodActions) and execution (sync-pod.ts and its steps) live in their own
+// Decision (computePodActions) and execution (execute-pod-actions.ts and its steps) live in their own
 // files; this one wires them to the CRI clients, the network and device lines, and keeps the
 // two backoffs that outlive single syncs.
 import { readFileSync } from 'node:fs';
@@ -11,9 +11,9 @@ import type { PodRuntime, RuntimeHealth, RuntimeInfo } from './pod-runtime.ts';
 import { Backoff } from './backoff.ts';
 import { parseResolvConf, type ResolvConf } from './dns.ts';
 import { garbageCollect } from './garbage-collect.ts';
-import { killPod } from './kill-step.ts';
+import { killPodWithResult } from './kill-step.ts';
 import { getPodStatus, relist } from './observe.ts';
-import { syncPod } from './sync-pod.ts';
+import { executePodActions } from './execute-pod-actions.ts';
 import { SyncResultBuilder } from './sync-result.ts';
 import type { ExecutorDeps } from './executor-deps.ts';
 
@@ -59,10 +59,10 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
         return { runtimeReady: false, networkReady: false, message: `container runtime is down: ${err instanceof Error ? err.message : String(err)}` };
       }
     },
-    syncPod: (pod, observed, ctx) => syncPod(deps, pod, observed, ctx),
+    executePodActions: (pod, observed, ctx) => executePodActions(deps, pod, observed, ctx),
     async killPod(target, observed, gracePeriodSeconds, remove) {
       const result = new SyncResultBuilder();
-      await killPod(deps, target, observed, { pod: target.pod, gracePeriodOverride: gracePeriodSeconds, remove }, result);
+      await killPodWithResult(deps, target, observed, { pod: target.pod, gracePeriodOverride: gracePeriodSeconds, remove }, result);
       return result.build();
     },
     getPodStatus: (uid, name, namespace) => getPodStatus(deps, uid, name, namespace),

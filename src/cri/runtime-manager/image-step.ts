@@ -7,7 +7,8 @@ import { effectivePullPolicy, InvalidImageNameError, parseImageRef } from './ima
 import { pullCredentials } from './pull-secrets.ts';
 import type { ImageUser } from './security-context.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
-import { step, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+import { step, type ExecutorDeps } from './executor-deps.ts';
+import type { PodRef } from '../../pod/pod-ref.ts';
 
 export interface EnsuredImage {
   imageRef: string;

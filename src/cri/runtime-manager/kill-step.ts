@@ -8,10 +8,13 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { isNotFound } from '../errors.ts';
 import type { ObservedContainer, RuntimePodStatus } from './pod-runtime.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
-import { step, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+import { etcHostsPath } from './etc-hosts.ts';
+import { step, type ExecutorDeps } from './executor-deps.ts';
+import { podGracePeriodSeconds } from '../../pod/grace-period.ts';
+import { isActiveContainer } from '../../pod/active-container.ts';
+import type { PodRef } from '../../pod/pod-ref.ts';
 
 const MIN_GRACE_SECONDS = 2;
-const DEFAULT_GRACE_SECONDS = 30;
 // Margin on top of the grace period for the StopContainer call's deadline.
 const STOP_CALL_MARGIN_MS = 2 * 60 * 1000;
 
@@ -21,10 +24,6 @@ export interface KillOptions {
   gracePeriodOverride?: number;
   /** Event message; default "Stopping container <name>". */
   message?: string;
-}
-
-export function podGracePeriodSeconds(pod: V1Pod | undefined): number {
-  return pod?.metadata?.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
 }
 
 export async function killContainer(deps: ExecutorDeps, ref: PodRef, c: Pick<ObservedContainer, 'id' | 'name' | 'state'>, opts: KillOptions, result: SyncResultBuilder): Promise<boolean> {
@@ -52,8 +51,8 @@ export async function killContainer(deps: ExecutorDeps, ref: PodRef, c: Pick<Obs
   }
 }
 
-export async function killPod(deps: ExecutorDeps, ref: PodRef, observed: RuntimePodStatus, opts: KillOptions & { remove: boolean }, result: SyncResultBuilder): Promise<void> {
-  const active = observed.containers.filter(c => c.state === 'running' || c.state === 'created' || c.state === 'unknown');
+export async function killPodWithResult(deps: ExecutorDeps, ref: PodRef, observed: RuntimePodStatus, opts: KillOptions & { remove: boolean }, result: SyncResultBuilder): Promise<void> {
+  const active = observed.containers.filter(isActiveContainer);
   // Containers stop in parallel, as the kubelet does; the grace period runs for all at once.
   await Promise.all(active.map(c => killContainer(deps, ref, c, opts, result)));
   if (result.failed) return; // a sandbox is only stopped once its containers are
@@ -77,8 +76,9 @@ export async function killPod(deps: ExecutorDeps, ref: PodRef, observed: Runtime
   for (const s of observed.sandboxes) {
     await removeIgnoringNotFound(() => deps.runtime.removePodSandbox({ podSandboxId: s.id }), 'RemovePodSandboxError', result);
   }
-  // The termination-message files this manager made for the pod's containers.
+  // The termination-message files and the hosts file this manager made for the pod's containers.
   await rm(join(deps.rootDir, 'pods', ref.uid, 'containers'), { recursive: true, force: true });
+  await rm(etcHostsPath(deps.rootDir, ref.uid), { force: true });
 }
 
 async function removeIgnoringNotFound(call: () => Promise<unknown>, reason: string, result: SyncResultBuilder, container?: string): Promise<void> {

@@ -24,7 +24,7 @@ export function observedSandbox(s: PodSandbox | PodSandboxStatus, ips: string[],
   };
 }
 
-function stateOf(state: string): ObservedContainerState {
+function observedContainerState(state: string): ObservedContainerState {
   switch (state) {
     case 'CONTAINER_CREATED': return 'created';
     case 'CONTAINER_RUNNING': return 'running';
@@ -41,7 +41,7 @@ export function observedContainerFromList(c: Container): ObservedContainer {
     name: c.metadata?.name || id?.containerName || '',
     sandboxId: c.podSandboxId,
     attempt: c.metadata?.attempt ?? id?.restartCount ?? 0,
-    state: stateOf(c.state),
+    state: observedContainerState(c.state),
     createdAtMs: nsToMs(c.createdAt),
     image: c.image?.userSpecifiedImage || c.image?.image || '',
     imageRef: c.imageRef,
@@ -51,7 +51,7 @@ export function observedContainerFromList(c: Container): ObservedContainer {
 
 export function observedContainerFromStatus(s: ContainerStatus, sandboxId: string, message: string): ObservedContainer {
   const id = containerIdentityOf(s.labels, s.annotations);
-  const state = stateOf(s.state);
+  const state = observedContainerState(s.state);
   return {
     id: s.id,
     name: s.metadata?.name || id?.containerName || '',

@@ -103,9 +103,10 @@ export interface RuntimeHealth {
 export interface PodRuntime {
   info(): Promise<RuntimeInfo>;
   health(): Promise<RuntimeHealth>;
-  /** Decide (computePodActions) and do (the executor) for one pod. Never throws for pod-level
-   * failures: they come back as StepFailures. */
-  syncPod(pod: V1Pod, observed: RuntimePodStatus, ctx: SyncContext): Promise<SyncResult>;
+  /** Decide (computePodActions) and do (the executor) for one running pod: what it takes to move
+   * its containers one step toward the spec. Never throws for pod-level failures: they come back
+   * as StepFailures. Deleted and finished pods are the agent's pod worker's to stop (killPod). */
+  executePodActions(pod: V1Pod, observed: RuntimePodStatus, ctx: SyncContext): Promise<SyncResult>;
   /** Stop every container (grace period in seconds, kubelet rules), then stop the sandbox(es).
    * With `remove`, also remove containers and sandboxes. Idempotent. */
   killPod(target: { uid: string; name: string; namespace: string; pod?: V1Pod }, observed: RuntimePodStatus, gracePeriodSeconds: number, remove: boolean): Promise<SyncResult>;

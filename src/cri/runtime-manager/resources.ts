@@ -4,7 +4,8 @@
 import { totalmem } from 'node:os';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { LinuxContainerResources } from '../types.ts';
-import { parseQuantity, podQosClass } from '../../agent/pod-status/qos.ts';
+import { quantityOrNaN } from '../../pod/quantity.ts';
+import { podQosClass } from '../../pod/qos-class.ts';
 
 const MIN_SHARES = 2;
 const SHARES_PER_CPU = 1024;
@@ -53,6 +54,6 @@ export function containerResources(pod: V1Pod, container: V1Container, memoryCap
 function quantity(c: V1Container, kind: 'requests' | 'limits', name: string): number | undefined {
   const q = c.resources?.[kind]?.[name];
   if (q === undefined) return undefined;
-  const v = parseQuantity(String(q));
+  const v = quantityOrNaN(String(q));
   return Number.isNaN(v) ? undefined : v;
 }

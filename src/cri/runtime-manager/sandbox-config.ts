@@ -1,6 +1,7 @@
 // PodSandboxConfig from a pod, as the kubelet's generatePodSandboxConfig: identity and
 // attempt, hostname, DNS, the pod log directory, hostPort mappings, labels and annotations,
-// and the Linux namespace options (hostNetwork/hostPID/hostIPC).
+// and the Linux security context: namespace options (hostNetwork/hostPID/hostIPC), the pod's
+// user and groups, privileged when any container is; and the pod's sysctls.
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PodSandboxConfig, PortMapping } from '../types.ts';
@@ -37,10 +38,19 @@ export function buildSandboxConfig(pod: V1Pod, attempt: number, opts: SandboxCon
         ...(spec?.securityContext?.runAsUser !== undefined ? { runAsUser: { value: spec.securityContext.runAsUser } } : {}),
         ...(spec?.securityContext?.runAsGroup !== undefined ? { runAsGroup: { value: spec.securityContext.runAsGroup } } : {}),
         ...(spec?.securityContext?.supplementalGroups?.length ? { supplementalGroups: spec.securityContext.supplementalGroups } : {}),
+        // containerd refuses a privileged container in an unprivileged sandbox.
+        privileged: hasPrivilegedContainer(pod),
       },
       sysctls: Object.fromEntries((spec?.securityContext?.sysctls ?? []).map(s => [s.name, s.value])),
     },
   };
+}
+
+/** Any init, app or ephemeral container asks for securityContext.privileged. */
+export function hasPrivilegedContainer(pod: V1Pod): boolean {
+  const spec = pod.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])]
+    .some((c) => c.securityContext?.privileged === true);
 }
 
 /** Every container port with a hostPort becomes a port mapping (the portmap plugin reads them). */

@@ -6,7 +6,8 @@ import type { PodSandboxConfig } from '../types.ts';
 import type { SyncContext } from './pod-runtime.ts';
 import { sandboxIPs } from './observe.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
-import { step, type ExecutorDeps, type PodRef } from './executor-deps.ts';
+import { step, type ExecutorDeps } from './executor-deps.ts';
+import type { PodRef } from '../../pod/pod-ref.ts';
 
 export interface CreatedSandbox {
   id: string;
