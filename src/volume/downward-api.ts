@@ -2,6 +2,7 @@
 // formats them. Labels and annotations are `key="value"` lines sorted by key, values quoted the
 // way Go's %q quotes them, with no newline after the last line.
 import type { V1DownwardAPIVolumeFile, V1Pod } from '@kubernetes/client-node';
+import { metadataFieldValue } from '../pod/metadata-field.ts';
 import { resourceValue } from '../pod/resource-value.ts';
 import type { Payload } from './atomic-writer.ts';
 import { DEFAULT_MODE } from './key-projection.ts';
@@ -23,15 +24,11 @@ export function downwardApiPayload(pod: V1Pod, items: V1DownwardAPIVolumeFile[] 
 
 /** The fields a downward API volume may carry (status fields are for env only). */
 export function podFieldText(pod: V1Pod, fieldPath: string): string {
-  const m = pod.metadata ?? {};
-  const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
-  if (keyed) return (keyed[1] === 'labels' ? m.labels : m.annotations)?.[keyed[2]!] ?? '';
+  const metadataField = metadataFieldValue(pod.metadata, fieldPath);
+  if (metadataField !== undefined) return metadataField;
   switch (fieldPath) {
-    case 'metadata.name': return m.name ?? '';
-    case 'metadata.namespace': return m.namespace ?? 'default';
-    case 'metadata.uid': return m.uid ?? '';
-    case 'metadata.labels': return formatMap(m.labels);
-    case 'metadata.annotations': return formatMap(m.annotations);
+    case 'metadata.labels': return formatMap(pod.metadata?.labels);
+    case 'metadata.annotations': return formatMap(pod.metadata?.annotations);
     default: throw new VolumeContentError(`unsupported fieldPath: ${fieldPath}`);
   }
 }

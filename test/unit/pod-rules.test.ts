@@ -10,6 +10,7 @@ import { isTerminalPhase } from '../../src/pod/phase.ts';
 import { isActiveContainer } from '../../src/pod/active-container.ts';
 import { podQosClass } from '../../src/pod/qos-class.ts';
 import { resourceValue } from '../../src/pod/resource-value.ts';
+import { metadataFieldValue } from '../../src/pod/metadata-field.ts';
 import { podDescription, podFullName, podLogFields, podRefOf } from '../../src/pod/pod-ref.ts';
 
 const quantities: Array<[string | number | undefined, number]> = [
@@ -84,4 +85,20 @@ test('pod names: ns/name for logs and mirrors, name_ns(uid) in messages', () => 
   assert.equal(podFullName({ metadata: { name: 'x' } }), 'default/x');
   assert.deepEqual(podLogFields(ref), { pod: 'prod/web', uid: 'u1' });
   assert.equal(podDescription(ref), 'web_prod(u1)');
+});
+
+test('metadata fields a fieldRef names: the same text for env and downward API volumes', () => {
+  const metadata = { name: 'web', namespace: 'prod', uid: 'u1', labels: { app: 'shop' }, annotations: { 'team/owner': 'ops' } };
+  const rows: Array<[string, string | undefined]> = [
+    ['metadata.name', 'web'],
+    ['metadata.namespace', 'prod'],
+    ['metadata.uid', 'u1'],
+    ["metadata.labels['app']", 'shop'],
+    ["metadata.annotations['team/owner']", 'ops'],
+    ["metadata.labels['absent']", ''],
+    ['metadata.labels', undefined],
+    ['spec.nodeName', undefined],
+  ];
+  for (const [path, want] of rows) assert.equal(metadataFieldValue(metadata, path), want, path);
+  assert.equal(metadataFieldValue({ name: 'x' }, 'metadata.namespace'), 'default');
 });

@@ -5,6 +5,7 @@
 import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { resourceValue } from '../../pod/resource-value.ts';
 import { expandVars } from './env-expansion.ts';
+import { metadataFieldValue } from '../../pod/metadata-field.ts';
 
 export interface EnvSources {
   nodeName: string;
@@ -102,13 +103,9 @@ async function valueFrom(pod: V1Pod, container: V1Container, from: NonNullable<N
 }
 
 function fieldValue(pod: V1Pod, path: string, sources: EnvSources): string {
-  const m = pod.metadata ?? {};
-  const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-  if (keyed) return (keyed[1] === 'labels' ? m.labels : m.annotations)?.[keyed[2]!] ?? '';
+  const metadataField = metadataFieldValue(pod.metadata, path);
+  if (metadataField !== undefined) return metadataField;
   switch (path) {
-    case 'metadata.name': return m.name ?? '';
-    case 'metadata.namespace': return m.namespace ?? 'default';
-    case 'metadata.uid': return m.uid ?? '';
     case 'spec.nodeName': return pod.spec?.nodeName ?? sources.nodeName;
     case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
     case 'status.hostIP': return sources.hostIP;
