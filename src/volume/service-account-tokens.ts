@@ -51,10 +51,10 @@ export class ServiceAccountTokens {
     if (cached) clearTimeout(cached.timer);
     const refreshAt = tokenRefreshAt(issued.expirationTimestamp.getTime(), expirationSeconds);
     const delay = Math.min(Math.max(refreshAt - this.clock(), 0), MAX_TIMER_MS);
-    // After stop, a setUp still in flight gets its token but nothing is scheduled; a due refresh
-    // never keeps the process alive on its own (the agent's lifetime is its own business).
+    // After stop, a setUp still in flight gets its token but nothing is scheduled (stop cleared
+    // every timer; a new one would keep the process alive with nothing left to end it).
     if (this.stopped) return issued.token;
-    const timer = setTimeout(() => this.onRefreshDue(uid), delay).unref();
+    const timer = setTimeout(() => this.onRefreshDue(uid), delay);
     tokens.set(key, { token: issued.token, refreshAt, timer });
     return issued.token;
   }
