@@ -2,6 +2,7 @@
 // the same path as pods/binding) to a Ready, schedulable node, the one with the fewest pods.
 // Pods that arrive while no node is Ready wait until one becomes Ready.
 import type { Logger } from 'pino';
+import { coalescedPass } from './coalesced-pass.ts';
 import { ApiError } from './errors.ts';
 import { resourceKey, resourceTypes } from './registry.ts';
 import type { ResourceService } from './resources.ts';
@@ -20,10 +21,11 @@ function needsBinding(pod: KubeObject): boolean {
 }
 
 export class DevBinder {
-  private scheduled = false;
   private readonly unsubscribe: () => void;
+  private readonly schedulePass: () => void;
 
   constructor(private readonly resources: ResourceService, private readonly log: Logger) {
+    this.schedulePass = coalescedPass(() => this.bindPending(), log, 'binding pending pods');
     this.unsubscribe = resources.store.subscribe((e) => this.onChange(e));
     this.schedulePass();
   }
@@ -35,21 +37,6 @@ export class DevBinder {
   private onChange(e: StoreEvent): void {
     if (e.type === 'DELETED') return;
     if ((e.resource === podKey && needsBinding(e.object)) || (e.resource === nodeKey && isNodeReady(e.object))) this.schedulePass();
-  }
-
-  /** Binding happens after the write that triggered it has been answered and broadcast. */
-  private schedulePass(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      try {
-        this.bindPending();
-      } catch (err) {
-        // A dev helper must never take the server down.
-        this.log.error({ err }, 'binding pending pods failed');
-      }
-    });
   }
 
   private bindPending(): void {

@@ -7,6 +7,7 @@
 // delete or scrub storage); a bound claim whose volume is gone is Lost.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { coalescedPass } from './coalesced-pass.ts';
 import { ApiError } from './errors.ts';
 import { resourceKey, resourceTypes, type ResourceType } from './registry.ts';
 import type { ResourceService } from './resources.ts';
@@ -55,12 +56,13 @@ export function volumeMismatch(pv: KubeObject, claim: KubeObject): string | unde
 }
 
 export class PersistentVolumeBinder {
-  private scheduled = false;
   private readonly unsubscribe: () => void;
+  private readonly schedulePass: () => void;
   /** The last event given per claim uid, so a claim that stays Pending is told once, not on every pass. */
   private readonly lastEvent = new Map<string, string>();
 
   constructor(private readonly resources: ResourceService, private readonly log: Logger) {
+    this.schedulePass = coalescedPass(() => this.syncAll(), log, 'persistent volume binding');
     this.unsubscribe = resources.store.subscribe((e) => this.onChange(e));
     this.schedulePass();
   }
@@ -72,21 +74,6 @@ export class PersistentVolumeBinder {
   private onChange(e: StoreEvent): void {
     if (e.resource === pvcKey && e.type === 'DELETED') this.lastEvent.delete(e.object.metadata.uid);
     if (e.resource === pvKey || e.resource === pvcKey) this.schedulePass();
-  }
-
-  /** A pass runs after the write that triggered it has been answered and broadcast. */
-  private schedulePass(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      try {
-        this.syncAll();
-      } catch (err) {
-        // A dev controller must never take the server down; the next change retries.
-        this.log.error({ err }, 'persistent volume binding failed');
-      }
-    });
   }
 
   private syncAll(): void {
