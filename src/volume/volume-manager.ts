@@ -17,6 +17,7 @@ import { ownershipMode, ownershipSettled, setVolumeOwnership } from './ownership
 import { claimedHostPath } from './persistent-volume-claim.ts';
 import type { PodVolumeManager, ReadyVolumes, VolumeSources } from './pod-volumes.ts';
 import { ServiceAccountTokens } from './service-account-tokens.ts';
+import { cachedBehindWatches } from './watched-object-cache.ts';
 import { setUpFailed, VolumeContentError, VolumeSetupFailure } from './setup-errors.ts';
 import { configMapPayload, downwardApiVolumePayload, projectedPayload, secretPayload, type ContentContext } from './volume-content.ts';
 import { podDir, podVolumesDir, volumeDir, volumePlugin, type VolumePlugin } from './volume-layout.ts';
@@ -54,8 +55,10 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
   const clock = opts.clock ?? Date.now;
   const canMount = opts.canMount ?? process.getuid?.() === 0;
   const refreshes = new Subject<string>();
-  const tokens = opts.sources ? new ServiceAccountTokens(opts.sources, clock, uid => refreshes.next(uid)) : undefined;
-  const watches = opts.sources ? new ObjectWatches(opts.sources, uids => uids.forEach(uid => refreshes.next(uid))) : undefined;
+  // ConfigMaps and Secrets a pod's volumes use are read once per change, not once per sync.
+  const sources = opts.sources && cachedBehindWatches(opts.sources, clock);
+  const tokens = sources ? new ServiceAccountTokens(sources, clock, uid => refreshes.next(uid)) : undefined;
+  const watches = sources ? new ObjectWatches(sources, uids => uids.forEach(uid => refreshes.next(uid))) : undefined;
   const ready = new Map<string, Map<string, ReadyVolume>>();
   const queues = new Map<string, Promise<unknown>>();
 
@@ -121,7 +124,7 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
         return { path: volume.hostPath!.path, changed: !wasReady };
       }
       case 'persistent-volume-claim': {
-        const claimed = await claimedHostPath(opts.sources, pod.metadata?.namespace ?? 'default', volume.persistentVolumeClaim!);
+        const claimed = await claimedHostPath(sources, pod.metadata?.namespace ?? 'default', volume.persistentVolumeClaim!);
         if (claimed.type === 'local') {
           if (!(await exists(claimed.path))) throw new VolumeContentError(`local volume path "${claimed.path}" does not exist`);
         } else await prepareHostPath(claimed.path, claimed.type);
@@ -155,7 +158,7 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
   }
 
   function contentPayload(pod: V1Pod, volume: V1Volume, plugin: VolumePlugin, fsGroupSet: boolean): Promise<Payload> | Payload {
-    const ctx: ContentContext = { pod, sources: opts.sources, tokens };
+    const ctx: ContentContext = { pod, sources, tokens };
     if (plugin === 'configmap') return configMapPayload(ctx, volume.configMap!);
     if (plugin === 'secret') return secretPayload(ctx, volume.secret!);
     if (plugin === 'downward-api') return downwardApiVolumePayload(ctx, volume.downwardAPI!);

@@ -118,6 +118,7 @@ test('a configMap change reaches the files through the watch; a later failure ke
   assert.notEqual(await readlink(join(dir, '..data')), first);
 
   api.configMaps.delete('app');
+  api.change('app'); // the watch reports the deletion, as the API server's does
   const kept = await manager.setUp(spec);
   assert.equal(await readFile(join(dir, 'k'), 'utf8'), 'v2');
   assert.match(kept.refreshErrors?.[0]?.message ?? '', /configmap "app" not found/);
