@@ -19,6 +19,11 @@ export async function containerMounts(pod: V1Pod, container: V1Container, volume
     const volumePath = volumes.paths.get(vm.name);
     if (!volume || !volumePath) throw new ContainerMountError(`cannot find volume "${vm.name}" to mount into container "${container.name}"`);
 
+    // Recursive read-only needs a runtime that offers it (CRI RuntimeHandlerFeatures); none here
+    // does. IfPossible falls back to a plain read-only mount, as the kubelet's does; Enabled is refused.
+    if (vm.recursiveReadOnly === 'Enabled') {
+      throw new ContainerMountError(`volume "${vm.name}" of container "${container.name}" requested recursive read-only mode, but it is not supported by the runtime`);
+    }
     const propagation = (vm.mountPropagation ?? 'None') as VolumeMount['propagation'];
     if (!PROPAGATIONS.has(propagation)) throw new ContainerMountError(`invalid mountPropagation "${vm.mountPropagation}" for volume "${vm.name}" of container "${container.name}"`);
     if (propagation === 'Bidirectional' && !container.securityContext?.privileged) {

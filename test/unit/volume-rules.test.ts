@@ -112,6 +112,8 @@ test('container mounts: propagation, readOnly, unknown volume, Bidirectional onl
   await assert.rejects(containerMounts(pod, { name: 'm', volumeMounts: [{ name: 'a', mountPath: '/z', mountPropagation: 'Bidirectional' }] }, volumes, []), /only to privileged containers/);
   const priv = await containerMounts(pod, { name: 'm', securityContext: { privileged: true }, volumeMounts: [{ name: 'a', mountPath: '/z', mountPropagation: 'Bidirectional' }] }, volumes, []);
   assert.equal(priv[0]!.propagation, 'Bidirectional');
+  await assert.rejects(containerMounts(pod, { name: 'm', volumeMounts: [{ name: 'a', mountPath: '/r', readOnly: true, recursiveReadOnly: 'Enabled' }] }, volumes, []),
+    /requested recursive read-only mode, but it is not supported by the runtime/, 'never silently a plain read-only mount');
 });
 
 test('token renewal: at 80 % of the requested lifetime, or after 24 h', () => {
