@@ -36,10 +36,31 @@ async function mountLine(dir: string): Promise<string | undefined> {
   return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find(l => l.split(' ')[4] === real);
 }
 
+/** Objects as the API server keeps them: every write is reported to the object's watchers. */
+class WatchedObjects<V> extends Map<string, V> {
+  readonly watchers = new Map<string, Set<() => void>>();
+  override set(name: string, value: V): this {
+    super.set(name, value);
+    for (const notify of this.watchers?.get(name) ?? []) notify();
+    return this;
+  }
+  override delete(name: string): boolean {
+    const had = super.delete(name);
+    for (const notify of this.watchers.get(name) ?? []) notify();
+    return had;
+  }
+  watch(name: string, onChange: () => void): () => void {
+    const set = this.watchers.get(name) ?? new Set();
+    set.add(onChange);
+    this.watchers.set(name, set);
+    return () => set.delete(onChange);
+  }
+}
+
 async function makeWorld(t: { after: (fn: () => Promise<void>) => void }): Promise<World> {
   const rootDir = await mkdtemp(join(tmpdir(), 'mk-volume-e2e-'));
-  const configMaps = new Map<string, V1ConfigMap>();
-  const secrets = new Map<string, V1Secret>();
+  const configMaps = new WatchedObjects<V1ConfigMap>();
+  const secrets = new WatchedObjects<V1Secret>();
   let issued = 0;
   const sources: VolumeSources = {
     getConfigMap: async (_ns, name) => configMaps.get(name),
@@ -47,7 +68,7 @@ async function makeWorld(t: { after: (fn: () => Promise<void>) => void }): Promi
     getPersistentVolumeClaim: async () => undefined,
     getPersistentVolume: async () => undefined,
     requestServiceAccountToken: async () => ({ token: `jwt-${++issued}`, expirationTimestamp: new Date(Date.now() + 3600_000) }),
-    watchObject: () => () => {},
+    watchObject: (kind, _ns, name, onChange) => (kind === 'ConfigMap' ? configMaps : secrets).watch(name, onChange),
   };
   const manager = createVolumeManager({ rootDir, sources, nodeName: 'node-e2e', logger: pino({ level: 'silent' }), canMount: true });
   t.after(async () => {
