@@ -6,7 +6,7 @@
 // at start. The bin runs the bundle when it is at least as new as src/, else src/ through tsx.
 import { build } from 'esbuild';
 import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,13 +42,18 @@ await build({
 
 // The sources find these files with new URL('./proto/X' or './delegate/X', import.meta.url);
 // inside the bundle import.meta.url is dist/mini-kubelet.mjs, so they go to dist/proto and dist/delegate.
+// A .proto may sit deeper below its proto/ folder (proto/grpc/health/v1/health.proto): the path
+// below proto/ is kept.
 const copied = new Map();
 for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile()) continue;
-  const dir = basename(entry.parentPath);
-  if (!((dir === 'proto' && entry.name.endsWith('.proto')) || (dir === 'delegate' && entry.name.endsWith('.mjs')))) continue;
-  const to = join(dist, dir, entry.name);
   const from = join(entry.parentPath, entry.name);
+  const parts = relative(src, from).split(sep);
+  const protoAt = parts.lastIndexOf('proto', parts.length - 2);
+  let to;
+  if (protoAt >= 0 && entry.name.endsWith('.proto')) to = join(dist, ...parts.slice(protoAt));
+  else if (basename(entry.parentPath) === 'delegate' && entry.name.endsWith('.mjs')) to = join(dist, 'delegate', entry.name);
+  else continue;
   if (copied.has(to)) throw new Error(`build: ${from} and ${copied.get(to)} would both be ${to}`);
   copied.set(to, from);
   cpSync(from, to);

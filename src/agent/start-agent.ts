@@ -1,7 +1,7 @@
 // The agent, composed. startAgent is a numbered list of steps, each a named function below:
 // first what a pod will need (the API server, network and devices, the runtime, the node), then
 // the pod's own path:
-//   sources (API watch + static files) → registry → wakes (+ PLEG, retries, resync, volumes)
+//   sources (API watch + static files) → registry → wakes (+ PLEG, retries, resync, volumes, probes)
 //   → pod workers (syncPerKey) → podWorkerSync → runtime manager → status manager → API server
 // Alongside: the node controller (Node, Lease, node status), healthz and the node API server.
 import { mkdirSync } from 'node:fs';
@@ -45,6 +45,7 @@ import { FailureBackoff } from './workers/failure-backoff.ts';
 import { VolumeStep } from './workers/volume-step.ts';
 import { createVolumeManager } from '../volume/volume-manager.ts';
 import { sysctlAllowlist } from './admission/sysctls.ts';
+import { createProberManager, type ProberManager } from './prober/prober-manager.ts';
 
 export interface AgentDeps {
   logger: Logger;
@@ -105,13 +106,16 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const servers = await startServers(c, hostIP);
   // 5. The node: registered on the API server, or computed locally in standalone mode.
   const node = await startNode(c, runtime, devices.devices, () => servers.nodeApi.port);
-  // 6. The pod worker's one sync, with volumes before containers.
+  // 6. The pod worker's one sync, with volumes before containers and the prober beside it.
   const volumeManager = deps.volumes ?? createVolumeManager({ rootDir: config.rootDir, sources: c.api, nodeName: config.nodeName, logger: c.logger });
   c.stoppers.push(() => volumeManager.stop());
+  const events = c.api ? createEventRecorder(c.api, config.nodeName, c.logger) : discardEvents;
+  const prober = createProberManager({ exec: (id, cmd, timeout) => runtime.execInContainer(id, cmd, timeout), events, logger: c.logger });
+  c.stoppers.push(async () => prober.stop());
   const podWorkerSync = createPodWorker({
     registry: c.registry, runtime, devices: devices.devices, network, statusManager: c.statusManager, api: c.api, logger: c.logger,
-    events: c.api ? createEventRecorder(c.api, config.nodeName, c.logger) : discardEvents,
-    syncContext: syncContextOf(c, hostIP),
+    events, prober,
+    syncContext: { ...syncContextOf(c, hostIP), probeResults: prober.results },
     volumes: new VolumeStep(volumeManager, c.logger),
     sysctls: sysctlAllowlist(config.allowedUnsafeSysctls),
     node: node.current,
@@ -127,7 +131,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     return [];
   });
   // 9. Wakes → pod workers: one sync per pod at a time, retried with backoff.
-  const workers = runPodWorkers(c, sources.updates, runtime, startupPods, volumeManager, podWorkerSync);
+  const workers = runPodWorkers(c, sources.updates, runtime, startupPods, volumeManager, prober, podWorkerSync);
   // 10. Once every source has listed: remove what no source knows (pods, devices, volumes).
   const ready = sources.synced.then(() => removeOrphans(c, runtime, startupPods, devices.reconcile, volumeManager)).catch((err) => {
     // Nobody may be awaiting `ready`: a rejection here would be unhandled and end the process.
@@ -279,11 +283,11 @@ function podSources(c: Composition): { updates: Observable<string>; synced: Prom
   return { updates, synced };
 }
 
-/** Every reason a pod wakes (its source, PLEG, a retry, the resync, a volume refresh), through the
+/** Every reason a pod wakes (its source, PLEG, a retry, the resync, a volume refresh, a probe verdict), through the
  * pod workers; a failed sync retries after a backoff, a sync that asks for one after its delay. */
 function runPodWorkers(
   c: Composition, fromSources: Observable<string>, runtime: PodRuntime, startupPods: RuntimePodStatus[],
-  volumeManager: PodVolumeManager, podWorkerSync: (uid: string) => Promise<PodWorkerOutcome>,
+  volumeManager: PodVolumeManager, prober: ProberManager, podWorkerSync: (uid: string) => Promise<PodWorkerOutcome>,
 ): { stop: () => void } {
   const { config, logger, registry } = c;
   const backoff = new FailureBackoff(config.intervals.syncErrorBackoffMs, config.intervals.syncErrorBackoffMaxMs);
@@ -299,8 +303,9 @@ function runPodWorkers(
     .pipe(filter((uid) => registry.get(uid) !== undefined));
   const fromResync = interval(config.intervals.resyncMs).pipe(mergeMap(() => from(registry.all().map((r) => r.uid))));
   const fromVolumes = volumeManager.refreshes.pipe(filter((uid) => registry.get(uid) !== undefined));
+  const fromProbes = prober.changes.pipe(filter((uid) => registry.get(uid) !== undefined));
 
-  const subscription = merge(fromSources, fromPleg, retries, fromResync, fromVolumes).pipe(
+  const subscription = merge(fromSources, fromPleg, retries, fromResync, fromVolumes, fromProbes).pipe(
     syncPerKey((uid: string) => uid, podWorkerSync, config.maxParallelSyncs, (err, uid) => {
       const delayMs = backoff.failed(uid);
       logger.warn({ uid, err, retryInMs: delayMs }, 'pod sync failed');

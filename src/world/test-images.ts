@@ -1,5 +1,6 @@
-// Builds the world's two images from this machine's parts (no public registry is reachable):
-// busybox from Debian's static binary plus images/busybox/, and pause from images/pause/pause.c.
+// Builds the world's images from this machine's parts (no public registry is reachable):
+// busybox from Debian's static binary plus images/busybox/, pause from images/pause/pause.c,
+// and grpc-health (a grpc.health.v1 server for gRPC probes) from images/grpc-health/grpc-health.c.
 // Layouts are cached under a directory keyed by the content of their inputs.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -76,10 +77,24 @@ export function buildBusyboxImage(busyboxBinary = '/bin/busybox'): BuiltImage {
   }, { Env: [PATH], Cmd: ['sh'] });
 }
 
+function gccVersion(): string {
+  return execFileSync('gcc', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
+}
+
 export function buildPauseImage(): BuiltImage {
   const source = join(imagesSourceDir, 'pause/pause.c');
-  const gccVersion = execFileSync('gcc', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
-  return cachedLayout('pause', contentKey([readFileSync(source), gccVersion]), '3.9', (rootfs) => {
+  return cachedLayout('pause', contentKey([readFileSync(source), gccVersion()]), '3.9', (rootfs) => {
     execFileSync('gcc', ['-static', '-O2', '-s', '-o', join(rootfs, 'pause'), source]);
   }, { Entrypoint: ['/pause'], Env: [PATH] });
+}
+
+/** Args: [PORT (50051)] [NOT_SERVING_FILE (/tmp/not-serving)]; Check answers NOT_SERVING while
+ * that file exists. The image has only the binary and an empty /tmp (no shell). */
+export function buildGrpcHealthImage(): BuiltImage {
+  const source = join(imagesSourceDir, 'grpc-health/grpc-health.c');
+  return cachedLayout('grpc-health', contentKey([readFileSync(source), gccVersion()]), '1', (rootfs) => {
+    mkdirSync(join(rootfs, 'tmp'));
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+    execFileSync('gcc', ['-static', '-O2', '-s', '-o', join(rootfs, 'grpc-health'), source]);
+  }, { Entrypoint: ['/grpc-health'], Env: [PATH] });
 }

@@ -13,7 +13,7 @@ import { startContainerd } from './containerd.ts';
 import type { Daemon } from './daemon.ts';
 import { pushImage, startRegistry, type RegistryCredentials } from './registry.ts';
 import { defaultWorldLogger, timedStep } from './step-log.ts';
-import { buildBusyboxImage, buildPauseImage } from './test-images.ts';
+import { buildBusyboxImage, buildGrpcHealthImage, buildPauseImage } from './test-images.ts';
 import { waitFor } from './wait.ts';
 import { assertWorldRoot, deleteLink, forceDeleteRuncContainers, forceTeardownSync, killPids, pidsReferencing, removeCniResultCache, removeShimSockets, shimPidsOf, unmountAllUnder, type WorldResources } from './teardown.ts';
 import { abandonedWorlds, claimWorldRecord, removeWorldRecord } from './world-record.ts';
@@ -35,7 +35,8 @@ export interface TestWorld {
   /** '127.0.0.1:PORT', plain HTTP, no auth. */
   registry: string;
   authRegistry: { host: string } & RegistryCredentials;
-  images: { busybox: string; pause: string; privateBusybox: string };
+  /** grpcHealth: a grpc.health.v1 server, args [PORT (50051)] [NOT_SERVING_FILE (/tmp/not-serving)]. */
+  images: { busybox: string; pause: string; privateBusybox: string; grpcHealth: string };
   cniConfDir: string;
   cniBinDir: string;
   handlers: RuntimeHandlerName[];
@@ -195,7 +196,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   };
 
   try {
-    const [busybox, pause] = await timedStep(log, 'world.build-images', () => [buildBusyboxImage(), buildPauseImage()] as const);
+    const [busybox, pause, grpcHealth] = await timedStep(log, 'world.build-images', () => [buildBusyboxImage(), buildPauseImage(), buildGrpcHealthImage()] as const);
     const credentials: RegistryCredentials = { username: 'mkw-user', password: `pw-${Math.random().toString(36).slice(2, 10)}` };
     const [plain, auth] = await timedStep(log, 'world.start-registries', () => Promise.all([
       startRegistry(join(root, 'registry', 'plain'), 'registry'),
@@ -203,12 +204,13 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
     ]));
     teardown.daemons.push(plain.daemon, auth.daemon);
     const images = await timedStep(log, 'world.push-images', async () => {
-      const [busyboxRef, pauseRef, privateRef] = await Promise.all([
+      const [busyboxRef, pauseRef, privateRef, grpcHealthRef] = await Promise.all([
         pushImage(busybox.layoutDir, busybox.tag, plain.host, 'mini-kubelet/busybox'),
         pushImage(pause.layoutDir, pause.tag, plain.host, 'mini-kubelet/pause'),
         pushImage(busybox.layoutDir, busybox.tag, auth.host, 'mini-kubelet/private-busybox', credentials),
+        pushImage(grpcHealth.layoutDir, grpcHealth.tag, plain.host, 'mini-kubelet/grpc-health'),
       ]);
-      return { busybox: busyboxRef, pause: pauseRef, privateBusybox: privateRef };
+      return { busybox: busyboxRef, pause: pauseRef, privateBusybox: privateRef, grpcHealth: grpcHealthRef };
     });
 
     await timedStep(log, 'world.write-configs', () => {

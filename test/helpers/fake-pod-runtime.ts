@@ -23,6 +23,11 @@ export class FakePodRuntime implements PodRuntime {
     return { runtimeName: 'fake', runtimeVersion: '0.0.1', runtimeApiVersion: 'v1' };
   }
 
+  /** Every command "succeeds" with no output: the fake runs no processes. */
+  async execInContainer(): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    return { exitCode: 0, stdout: '', stderr: '' };
+  }
+
   async health(): Promise<RuntimeHealth> {
     return { runtimeReady: this.healthy, networkReady: this.healthy, message: this.healthy ? '' : 'fake runtime stopped' };
   }

@@ -7,7 +7,7 @@ import { nextPodWorkerStep, type PodWorkerFacts } from '../../src/agent/workers/
 import { changeWorkerState, initialWorkerStatus, syncingProgressOf } from '../../src/agent/workers/pod-worker-state.ts';
 import type { PodRecord } from '../../src/agent/workers/pod-registry.ts';
 
-const running: PodWorkerFacts = { state: 'syncing', removedFromSource: false, deletionRequested: false, admission: 'admitted', phase: 'Running', needsMirror: false };
+const running: PodWorkerFacts = { state: 'syncing', removedFromSource: false, deletionRequested: false, admission: 'admitted', phase: 'Running', needsMirror: false, pastActiveDeadline: false };
 const facts = (over: Partial<PodWorkerFacts>): PodWorkerFacts => ({ ...running, ...over });
 
 const rows: Array<{ name: string; facts: PodWorkerFacts; want: string }> = [
@@ -29,6 +29,10 @@ const rows: Array<{ name: string; facts: PodWorkerFacts; want: string }> = [
   { name: 'gone from its source while running: clean up', facts: facts({ removedFromSource: true }), want: 'cleanUp' },
   { name: 'gone from its source while terminating: clean up wins over terminate', facts: facts({ removedFromSource: true, deletionRequested: true, state: 'terminating' }), want: 'cleanUp' },
   { name: 'back in its source before its clean-up finished: sync again', facts: facts({ state: 'terminating' }), want: 'sync' },
+  { name: 'active past its deadline: fail it (DeadlineExceeded)', facts: facts({ pastActiveDeadline: true }), want: 'failDeadline' },
+  { name: 'past its deadline but already Failed: stop what still runs, not fail again', facts: facts({ pastActiveDeadline: true, phase: 'Failed' }), want: 'stopFinished' },
+  { name: 'past its deadline and deleted: terminate', facts: facts({ pastActiveDeadline: true, deletionRequested: true }), want: 'terminate' },
+  { name: 'past its deadline before admission: admit first', facts: facts({ pastActiveDeadline: true, admission: 'pending' }), want: 'admit' },
   { name: 'cleaned up: nothing, even if woken again', facts: facts({ state: 'cleanedUp', removedFromSource: true }), want: 'idle' },
 ];
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { generatePodStatus } from '../../src/agent/pod-status/generate-pod-status.ts';
 import type { ObservedContainer, ObservedSandbox, RuntimePodStatus, SyncResult } from '../../src/cri/runtime-manager/pod-runtime.ts';
+import type { ContainerProbeResults } from '../../src/pod/probe-results.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const T0 = Date.parse('2026-11-23T11:00:00Z');
@@ -169,3 +170,78 @@ const qosRows: Array<{ name: string; containers: V1Container[]; qos: string }> =
 for (const row of qosRows) {
   test(`qosClass: ${row.name}`, () => assert.equal(status(pod({ containers: row.containers }), observed([])).qosClass, row.qos));
 }
+
+// Probes, sidecars, readiness gates and the reason a final phase was given.
+const withProbes = (o: RuntimePodStatus, by: Record<string, ContainerProbeResults>, p: V1Pod) =>
+  generatePodStatus(p, o, undefined, { hostIP: '192.168.0.10', podIPs: ['10.1.0.5'], now: NOW, probeResults: (id) => by[id] });
+const readinessProbed = (name: string): V1Container => ({ ...app(name), readinessProbe: { httpGet: { port: 80 } } });
+const startupProbed = (name: string): V1Container => ({ ...app(name), startupProbe: { exec: { command: ['true'] } } });
+const sidecarC = (name: string, extra: Partial<V1Container> = {}): V1Container => ({ ...app(name), restartPolicy: 'Always', ...extra });
+const cond = (s: V1PodStatus, type: string) => s.conditions?.find((c) => c.type === type);
+
+test('readiness probe: a running container is not ready until its probe passed', () => {
+  const p = pod({ containers: [readinessProbed('a')] });
+  const o = observed([ready], [ctr('a', 'running')]);
+  const before = withProbes(o, { a0: { readiness: 'failure' } }, p);
+  assert.equal(before.containerStatuses![0]!.ready, false);
+  assert.equal(before.containerStatuses![0]!.started, true);
+  assert.equal(before.phase, 'Running');
+  assert.deepEqual([cond(before, 'Ready')?.status, cond(before, 'Ready')?.reason, cond(before, 'Ready')?.message], ['False', 'ContainersNotReady', 'containers with unready status: [a]']);
+  const after = withProbes(o, { a0: { readiness: 'success' } }, p);
+  assert.equal(after.containerStatuses![0]!.ready, true);
+  assert.equal(cond(after, 'ContainersReady')?.status, 'True');
+  assert.equal(withProbes(o, {}, p).containerStatuses![0]!.ready, false, 'no verdict yet: not ready');
+});
+
+test('startup probe: started and ready wait for it', () => {
+  const p = pod({ containers: [startupProbed('a')] });
+  const o = observed([ready], [ctr('a', 'running')]);
+  const s = withProbes(o, { a0: { startup: 'unknown' } }, p).containerStatuses![0]!;
+  assert.deepEqual([s.started, s.ready], [false, false]);
+  const t = withProbes(o, { a0: { startup: 'success' } }, p).containerStatuses![0]!;
+  assert.deepEqual([t.started, t.ready], [true, true]);
+});
+
+test('sidecar: Pending until started, then in initContainerStatuses, ready, and part of ContainersReady', () => {
+  const p = pod({ init: [sidecarC('s', { startupProbe: { exec: { command: ['true'] } } })] });
+  const waitingForStart = withProbes(observed([ready], [ctr('s', 'running')]), { s0: { startup: 'unknown' } }, p);
+  assert.equal(waitingForStart.phase, 'Pending');
+  assert.equal(cond(waitingForStart, 'Initialized')?.status, 'False');
+  const running = withProbes(observed([ready], [ctr('s', 'running'), ctr('a', 'running')]), { s0: { startup: 'success' } }, p);
+  assert.equal(running.phase, 'Running');
+  assert.equal(cond(running, 'Initialized')?.status, 'True');
+  assert.deepEqual([running.initContainerStatuses![0]!.started, running.initContainerStatuses![0]!.ready], [true, true]);
+  assert.equal(cond(running, 'Ready')?.status, 'True');
+  const sidecarUnready = withProbes(observed([ready], [ctr('s', 'running'), ctr('a', 'running')]), { s0: { startup: 'success', readiness: 'failure' } },
+    pod({ init: [sidecarC('s', { startupProbe: { exec: { command: ['true'] } }, readinessProbe: { exec: { command: ['true'] } } })] }));
+  assert.equal(cond(sidecarUnready, 'ContainersReady')?.message, 'containers with unready status: [s]');
+});
+
+test('sidecar: a Job-style pod whose app finished is Succeeded (or Failed) however its sidecar ended', () => {
+  const done = observed([notReady], [ctr('s', 'exited', { exitCode: 137 }), ctr('a', 'exited', { exitCode: 0 })]);
+  assert.equal(status(pod({ init: [sidecarC('s')], restartPolicy: 'Never' }), done).phase, 'Succeeded');
+  const failed = observed([notReady], [ctr('s', 'exited', { exitCode: 0 }), ctr('a', 'exited', { exitCode: 2 })]);
+  assert.equal(status(pod({ init: [sidecarC('s')], restartPolicy: 'Never' }), failed).phase, 'Failed');
+  const stillRunning = observed([ready], [ctr('s', 'running'), ctr('a', 'exited', { exitCode: 0 })]);
+  assert.equal(status(pod({ init: [sidecarC('s')], restartPolicy: 'Never' }), stillRunning).phase, 'Running', 'until the sidecar is stopped');
+});
+
+test('readiness gates: Ready waits for each gate condition, with the kubelet\'s messages', () => {
+  const gated = (conditions: V1PodStatus['conditions']): V1Pod => ({ ...pod({ status: { conditions } }), spec: { ...pod().spec!, readinessGates: [{ conditionType: 'example.com/lb' }, { conditionType: 'example.com/dns' }] } });
+  const o = observed([ready], [ctr('a', 'running')]);
+  const none = status(gated([]), o);
+  assert.equal(cond(none, 'ContainersReady')?.status, 'True');
+  assert.deepEqual([cond(none, 'Ready')?.status, cond(none, 'Ready')?.reason, cond(none, 'Ready')?.message], ['False', 'ReadinessGatesNotReady',
+    'corresponding condition of pod readiness gate "example.com/lb" does not exist., corresponding condition of pod readiness gate "example.com/dns" does not exist.']);
+  const oneFalse = status(gated([{ type: 'example.com/lb', status: 'True' }, { type: 'example.com/dns', status: 'False' }]), o);
+  assert.equal(cond(oneFalse, 'Ready')?.message, 'the status of pod readiness gate "example.com/dns" is not "True", but False');
+  const both = status(gated([{ type: 'example.com/lb', status: 'True' }, { type: 'example.com/dns', status: 'True' }]), o);
+  assert.equal(cond(both, 'Ready')?.status, 'True');
+  assert.equal(cond(both, 'example.com/lb')?.status, 'True', 'the gate conditions themselves are kept');
+});
+
+test('a final phase keeps the reason and message it was given', () => {
+  const p = pod({ status: { phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' } });
+  const s = status(p, observed([notReady], [ctr('a', 'exited', { exitCode: 137 })]));
+  assert.deepEqual([s.phase, s.reason, s.message], ['Failed', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline']);
+});

@@ -7,6 +7,7 @@ import { computePodActions, type PodAction } from '../../src/cri/runtime-manager
 import { Backoff, containerBackoffKey } from '../../src/cri/runtime-manager/backoff.ts';
 import { containerSpecHash } from '../../src/cri/runtime-manager/labels.ts';
 import type { ObservedContainer, ObservedSandbox, RuntimePodStatus } from '../../src/cri/runtime-manager/pod-runtime.ts';
+import type { ContainerProbeResults, ProbeResultsView } from '../../src/pod/probe-results.ts';
 
 const UID = 'uid-1';
 const NOW = 1_000_000;
@@ -43,7 +44,7 @@ function describe(actions: PodAction[]): string[] {
     switch (a.type) {
       case 'killPod': return 'killPod';
       case 'createSandbox': return `createSandbox#${a.attempt}`;
-      case 'killContainer': return `kill ${a.name}`;
+      case 'killContainer': return a.gracePeriodSeconds !== undefined ? `kill ${a.name} grace=${a.gracePeriodSeconds}` : `kill ${a.name}`;
       case 'startContainer': return `${a.init ? 'startInit' : 'start'} ${a.name}#${a.attempt}`;
       case 'wait': return `wait ${a.name} ${a.reason}`;
     }
@@ -61,7 +62,12 @@ function backoffAfter(name: string, failures: number, agoMs: number, spec = app(
   return b;
 }
 
-const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backoff?: Backoff; want: string[] }> = [
+/** The prober's verdicts, by container ID (ctr() gives IDs "<name>-<attempt>"). */
+const verdicts = (by: Record<string, ContainerProbeResults>): ProbeResultsView => (id) => by[id];
+const sidecar = (name: string, extra: Partial<V1Container> = {}): V1Container => ({ ...app(name), restartPolicy: 'Always', ...extra });
+const live = (name: string, extra: Partial<V1Container> = {}): V1Container => ({ ...app(name), livenessProbe: { exec: { command: ['true'] } }, ...extra });
+
+const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backoff?: Backoff; probes?: ProbeResultsView; want: string[] }> = [
   { name: 'fresh pod: create a sandbox, then start every container', pod: pod({ containers: [app('a'), app('b')] }), observed: observed([]), want: ['createSandbox#0', 'start a#0', 'start b#0'] },
   { name: 'fresh pod with init containers: sandbox, then only the first init container', pod: pod({ init: [app('i1'), app('i2')] }), observed: observed([]), want: ['createSandbox#0', 'startInit i1#0'] },
   { name: 'all running and unchanged: nothing to do', pod: pod({ containers: [app('a'), app('b')] }), observed: observed([sandbox()], [ctr('a', 'running'), ctr('b', 'running')]), want: [] },
@@ -90,11 +96,31 @@ const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backof
   { name: 'completed pod under OnFailure, sandbox stopped: no new sandbox', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([sandbox({ state: 'notready' })], [ctr('a', 'exited', { exitCode: 0 })]), want: [] },
   { name: 'spec changed (new image): kill and start again, even under Never', pod: pod({ containers: [app('a', 'busybox:2')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('a', 'running')]), want: ['kill a', 'start a#1'] },
   { name: 'container stuck in created state: kill it, start a new instance', pod: pod(), observed: observed([sandbox()], [ctr('a', 'created')]), want: ['kill a', 'start a#1'] },
+
+  // Probes: a failed liveness or startup verdict replaces the running container, at once (no backoff).
+  { name: 'liveness failed: kill and start again', pod: pod({ containers: [live('a')] }), observed: observed([sandbox()], [ctr('a', 'running', { spec: live('a') })]), probes: verdicts({ 'a-0': { liveness: 'failure' } }), want: ['kill a', 'start a#1'] },
+  { name: 'liveness failed under Never: kill, no restart', pod: pod({ containers: [live('a')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('a', 'running', { spec: live('a') })]), probes: verdicts({ 'a-0': { liveness: 'failure' } }), want: ['kill a'] },
+  { name: 'startup failed: kill and start again', pod: pod({ containers: [live('a')] }), observed: observed([sandbox()], [ctr('a', 'running', { spec: live('a') })]), probes: verdicts({ 'a-0': { startup: 'failure' } }), want: ['kill a', 'start a#1'] },
+  { name: 'liveness failed with a probe-level grace period: the kill uses it', pod: pod({ containers: [live('a', { livenessProbe: { exec: { command: ['true'] }, terminationGracePeriodSeconds: 3 } })] }), observed: observed([sandbox()], [ctr('a', 'running', { spec: live('a', { livenessProbe: { exec: { command: ['true'] }, terminationGracePeriodSeconds: 3 } }) })]), probes: verdicts({ 'a-0': { liveness: 'failure' } }), want: ['kill a grace=3', 'start a#1'] },
+  { name: 'a failed verdict for an older instance does not kill the new one', pod: pod({ containers: [live('a')] }), observed: observed([sandbox()], [ctr('a', 'running', { attempt: 1, spec: live('a') })]), probes: verdicts({ 'a-0': { liveness: 'failure' } }), want: [] },
+  { name: 'readiness failure never kills', pod: pod(), observed: observed([sandbox()], [ctr('a', 'running')]), probes: verdicts({ 'a-0': { readiness: 'failure' } }), want: [] },
+
+  // Sidecars: init containers with restartPolicy Always.
+  { name: 'sidecar first: fresh pod starts it alone', pod: pod({ init: [sidecar('s')] }), observed: observed([]), want: ['createSandbox#0', 'startInit s#0'] },
+  { name: 'sidecar running (no startup probe): the next container starts', pod: pod({ init: [sidecar('s'), app('i')] }), observed: observed([sandbox()], [ctr('s', 'running', { spec: sidecar('s') })]), want: ['startInit i#0'] },
+  { name: 'sidecar running, startup probe not passed: wait', pod: pod({ init: [sidecar('s', { startupProbe: { exec: { command: ['true'] } } })] }), observed: observed([sandbox()], [ctr('s', 'running')]), probes: verdicts({ 's-0': { startup: 'unknown' } }), want: [] },
+  { name: 'sidecar started (startup probe passed): the app starts', pod: pod({ init: [sidecar('s', { startupProbe: { exec: { command: ['true'] } } })] }), observed: observed([sandbox()], [ctr('s', 'running')]), probes: verdicts({ 's-0': { startup: 'success' } }), want: ['start a#0'] },
+  { name: 'sidecar exited during init, even under Never: restart it', pod: pod({ init: [sidecar('s')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('s', 'exited', { exitCode: 1 })]), want: ['startInit s#1'] },
+  { name: 'sidecar exited beside a running app: restart it, app kept', pod: pod({ init: [sidecar('s')] }), observed: observed([sandbox()], [ctr('s', 'exited', { exitCode: 0 }), ctr('a', 'running')]), want: ['startInit s#1'] },
+  { name: 'sidecar exited and in backoff: CrashLoopBackOff', pod: pod({ init: [sidecar('s')] }), observed: observed([sandbox()], [ctr('s', 'exited', { exitCode: 1, finishedAtMs: NOW - 2000 }), ctr('a', 'running')]), backoff: backoffAfter('s', 1, 2000, sidecar('s')), want: ['wait s CrashLoopBackOff'] },
+  { name: 'sidecar liveness failed: restart it', pod: pod({ init: [sidecar('s')] }), observed: observed([sandbox()], [ctr('s', 'running', { spec: sidecar('s') }), ctr('a', 'running')]), probes: verdicts({ 's-0': { liveness: 'failure' } }), want: ['kill s', 'startInit s#1'] },
+  { name: 'Job-style: app done under Never, sidecar running: stop the pod', pod: pod({ init: [sidecar('s')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('s', 'running', { spec: sidecar('s') }), ctr('a', 'exited', { exitCode: 0 })]), want: ['killPod'] },
+  { name: 'initialized pod: a regular init container is not run again', pod: pod({ init: [app('i'), sidecar('s')] }), observed: observed([sandbox()], [ctr('s', 'running', { spec: sidecar('s') }), ctr('a', 'running')]), want: [] },
 ];
 
 for (const row of rows) {
   test(row.name, () => {
-    const got = computePodActions(row.pod, row.observed, row.backoff ?? noBackoff, NOW);
+    const got = computePodActions(row.pod, row.observed, row.backoff ?? noBackoff, NOW, row.probes);
     assert.deepEqual(describe(got.actions), row.want);
   });
 }

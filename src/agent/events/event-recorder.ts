@@ -1,5 +1,8 @@
 // v1 Events about pods, as the kubelet records them: source kubelet/<node>, the container in
-// involvedObject.fieldPath, and repeats of the same event folded into one with a count.
+// involvedObject.fieldPath, and repeats of the same event folded into one with a count. Like the
+// kubelet's event correlator, once one object's events of one reason have come with 10 different
+// messages in the window (a probe whose output changes every time), the rest are folded into a
+// single "(combined from similar events): ..." event, so one bad probe cannot flood the stream.
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodEvent } from '../../cri/runtime-manager/pod-runtime.ts';
@@ -8,6 +11,8 @@ import { TokenBucket } from '../util/token-bucket.ts';
 
 /** Repeats within this window are folded into the first event (kubelet's aggregation window). */
 const aggregationWindowMs = 10 * 60_000;
+/** Distinct messages of one object and reason in the window before the rest are combined. */
+const similarEventsBeforeCombining = 10;
 
 export interface EventRecorder {
   record(pod: V1Pod, event: PodEvent): void;
@@ -18,22 +23,31 @@ export const discardEvents: EventRecorder = { record: () => {} };
 export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logger): EventRecorder {
   const bucket = new TokenBucket(5, 25);
   const seen = new Map<string, { name: string; namespace: string; count: number; firstMs: number }>();
+  /** Per object and reason: the distinct messages seen in the window, and when it began. */
+  const similar = new Map<string, { messages: Set<string>; firstMs: number }>();
   let chain: Promise<void> = Promise.resolve();
 
   async function send(pod: V1Pod, e: PodEvent, nowMs: number): Promise<void> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const fieldPath = e.container ? `spec.containers{${e.container}}` : undefined;
-    const key = [pod.metadata?.uid, fieldPath, e.type, e.reason, e.message].join('\0');
+    const similarKey = [pod.metadata?.uid, fieldPath, e.type, e.reason].join('\0');
+    let group = similar.get(similarKey);
+    if (!group || nowMs - group.firstMs >= aggregationWindowMs) similar.set(similarKey, group = { messages: new Set(), firstMs: nowMs });
+    const combine = !group.messages.has(e.message) && group.messages.size >= similarEventsBeforeCombining;
+    if (!combine) group.messages.add(e.message);
+    const message = combine ? `(combined from similar events): ${e.message}` : e.message;
+    const key = combine ? `${similarKey}\0combined` : [similarKey, e.message].join('\0');
     const now = new Date(nowMs);
     if (seen.size > 1000) {
       // Keep memory bounded: events past the window can no longer be folded into.
       for (const [k, v] of seen) if (nowMs - v.firstMs >= aggregationWindowMs) seen.delete(k);
+      for (const [k, v] of similar) if (nowMs - v.firstMs >= aggregationWindowMs) similar.delete(k);
     }
     const prior = seen.get(key);
     await bucket.take();
     if (prior && nowMs - prior.firstMs < aggregationWindowMs) {
       prior.count += 1;
-      await api.patchEvent(prior.namespace, prior.name, { count: prior.count, lastTimestamp: now.toISOString() });
+      await api.patchEvent(prior.namespace, prior.name, { count: prior.count, lastTimestamp: now.toISOString(), ...(combine ? { message } : {}) });
       return;
     }
     const name = `${pod.metadata?.name}.${(nowMs * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`;
@@ -46,7 +60,7 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
         ...(fieldPath ? { fieldPath } : {}),
       },
       reason: e.reason,
-      message: e.message,
+      message,
       type: e.type,
       source: { component: 'kubelet', host: nodeName },
       reportingComponent: 'kubelet',

@@ -1,9 +1,12 @@
 // containerStatuses / initContainerStatuses from the runtime's container instances, as the
 // kubelet's convertToAPIContainerStatuses: the newest instance gives the state, the one before
 // it the lastState, and a waiting reason from the last sync (CrashLoopBackOff, ErrImagePull, ...)
-// replaces a terminated state the manager is about to restart.
+// replaces a terminated state the manager is about to restart. `started` follows the startup probe
+// and `ready` the readiness probe (the prober's verdicts for the newest instance).
 import type { V1Container, V1ContainerState, V1ContainerStatus } from '@kubernetes/client-node';
 import type { ObservedContainer, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
+import { isSidecar } from '../../pod/sidecar.ts';
+import type { ProbeResultsView } from '../../pod/probe-results.ts';
 
 export interface ContainerStatusInput {
   spec: V1Container;
@@ -14,6 +17,7 @@ export interface ContainerStatusInput {
   defaultWaitingReason: string;
   sync: SyncResult | undefined;
   runtimeName: string;
+  probeResults: ProbeResultsView;
 }
 
 export function containerStatus(input: ContainerStatusInput): V1ContainerStatus {
@@ -39,14 +43,18 @@ export function containerStatus(input: ContainerStatusInput): V1ContainerStatus 
   if (!lastState.terminated) lastState = {};
   const running = newest.state === 'running' && !state.waiting;
   const succeeded = !!state.terminated && state.terminated.exitCode === 0;
+  const verdicts = input.probeResults(newest.id);
+  const started = running && (!spec.startupProbe || verdicts?.startup === 'success');
+  const longRunning = !isInit || isSidecar(spec);
   return {
     name: spec.name,
     image: spec.image ?? newest.image,
     imageID: newest.imageRef,
     containerID: `${runtimeName}://${newest.id}`,
-    // Without probes: an app container is ready while it runs; an init container once it succeeded.
-    ready: isInit ? succeeded : running,
-    started: running,
+    // An init container is ready once it succeeded; the others once started and, with a readiness
+    // probe, once it passed.
+    ready: longRunning ? started && (!spec.readinessProbe || verdicts?.readiness === 'success') : succeeded,
+    started,
     restartCount: Math.max(newest.attempt, instances.length - 1),
     state,
     lastState,

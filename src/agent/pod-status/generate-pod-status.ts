@@ -1,12 +1,15 @@
 // generatePodStatus: the pod's status as the API shows it, computed from what the runtime
-// holds (RuntimePodStatus) and what the last sync could not do (SyncResult). PURE: the clock
-// and the node's facts come in through ctx. A terminal phase never changes back.
+// holds (RuntimePodStatus), what the last sync could not do (SyncResult) and the prober's
+// verdicts. PURE: the clock and the node's facts come in through ctx. A terminal phase never
+// changes back, and keeps the reason and message it was given (DeadlineExceeded, Evicted, ...).
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { RuntimePodStatus, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
 import { containerStatus } from './container-statuses.ts';
 import { podConditions } from './conditions.ts';
 import { podPhase } from './phase.ts';
 import { podQosClass } from '../../pod/qos-class.ts';
+import { isSidecar } from '../../pod/sidecar.ts';
+import { noProbeResults, type ProbeResultsView } from '../../pod/probe-results.ts';
 
 export interface PodStatusContext {
   hostIP: string;
@@ -15,6 +18,8 @@ export interface PodStatusContext {
   now: Date;
   /** Prefix of containerID, "<runtimeName>://<id>"; default "containerd". */
   runtimeName?: string;
+  /** The prober's verdicts by container ID; default: none (no probes run). */
+  probeResults?: ProbeResultsView;
 }
 
 export function generatePodStatus(pod: V1Pod, observed: RuntimePodStatus, sync: SyncResult | undefined, ctx: PodStatusContext): V1PodStatus {
@@ -22,12 +27,13 @@ export function generatePodStatus(pod: V1Pod, observed: RuntimePodStatus, sync: 
   const runtimeName = ctx.runtimeName ?? 'containerd';
   const initSpecs = pod.spec?.initContainers ?? [];
   const instancesOf = (name: string) => observed.containers.filter(c => c.name === name);
+  const probeResults = ctx.probeResults ?? noProbeResults;
 
   const initStatuses = initSpecs.map(spec =>
-    containerStatus({ spec, instances: instancesOf(spec.name), isInit: true, defaultWaitingReason: 'PodInitializing', sync, runtimeName }));
-  const initDone = initStatuses.every(s => s.state?.terminated?.exitCode === 0);
+    containerStatus({ spec, instances: instancesOf(spec.name), isInit: true, defaultWaitingReason: 'PodInitializing', sync, runtimeName, probeResults }));
+  const initDone = initSpecs.every((spec, i) => (isSidecar(spec) ? initStatuses[i]!.started : initStatuses[i]!.state?.terminated?.exitCode === 0));
   const statuses = (pod.spec?.containers ?? []).map(spec =>
-    containerStatus({ spec, instances: instancesOf(spec.name), isInit: false, defaultWaitingReason: initDone ? 'ContainerCreating' : 'PodInitializing', sync, runtimeName }));
+    containerStatus({ spec, instances: instancesOf(spec.name), isInit: false, defaultWaitingReason: initDone ? 'ContainerCreating' : 'PodInitializing', sync, runtimeName, probeResults }));
 
   const previousPhase = previous.phase;
   const terminal = previousPhase === 'Succeeded' || previousPhase === 'Failed';
@@ -51,5 +57,7 @@ export function generatePodStatus(pod: V1Pod, observed: RuntimePodStatus, sync: 
     status.podIPs = podIPs.map(ip => ({ ip }));
   }
   if (initSpecs.length) status.initContainerStatuses = initStatuses;
+  if (terminal && previous.reason) status.reason = previous.reason;
+  if (terminal && previous.message) status.message = previous.message;
   return status;
 }

@@ -6,7 +6,8 @@
 //   2. deleted on the API server → terminate (stop within the grace period, final status, DELETE);
 //   3. not yet admitted → admit; rejected → nothing more, ever;
 //   4. a final phase (Succeeded/Failed) → stop what still runs, once;
-//   5. otherwise → sync toward the spec.
+//   5. active longer than spec.activeDeadlineSeconds → fail it (DeadlineExceeded), then 4;
+//   6. otherwise → sync toward the spec.
 import { isTerminalPhase } from '../../pod/phase.ts';
 import type { PodWorkerState } from './pod-worker-state.ts';
 
@@ -21,6 +22,8 @@ export interface PodWorkerFacts {
   phase: string | undefined;
   /** A static pod on a node with an API server: it needs a mirror pod. */
   needsMirror: boolean;
+  /** Started longer ago than spec.activeDeadlineSeconds. */
+  pastActiveDeadline: boolean;
 }
 
 export type PodWorkerStep =
@@ -29,6 +32,7 @@ export type PodWorkerStep =
   | { kind: 'admit' }
   | { kind: 'sync'; ensureMirror: boolean }
   | { kind: 'stopFinished'; ensureMirror: boolean }
+  | { kind: 'failDeadline'; ensureMirror: boolean }
   /** Nothing to do on this wake. */
   | { kind: 'idle'; why: string; ensureMirror: boolean };
 
@@ -43,5 +47,6 @@ export function nextPodWorkerStep(f: PodWorkerFacts): PodWorkerStep {
   if (isTerminalPhase(f.phase)) {
     return f.state === 'terminated' ? { kind: 'idle', why: `finished (${f.phase})`, ensureMirror } : { kind: 'stopFinished', ensureMirror };
   }
+  if (f.pastActiveDeadline) return { kind: 'failDeadline', ensureMirror };
   return { kind: 'sync', ensureMirror };
 }

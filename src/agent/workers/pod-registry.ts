@@ -19,10 +19,14 @@ export interface PodRecord {
   worker: PodWorkerStatus;
 }
 
-/** Does the change matter to a sync? Status and bookkeeping fields do not. */
+/** Does the change matter to a sync? Status and bookkeeping fields do not, except the conditions
+ * the pod's readiness gates name: other components set those, and Ready follows them. */
 export function podChangedForSync(before: V1Pod, after: V1Pod): boolean {
+  const gateConditions = (p: V1Pod) => (p.spec?.readinessGates ?? [])
+    .map((g) => p.status?.conditions?.find((c) => c.type === g.conditionType)?.status ?? null);
   const relevant = (p: V1Pod) => JSON.stringify([
     p.spec, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds,
+    gateConditions(p),
   ]);
   return relevant(before) !== relevant(after);
 }

@@ -4,8 +4,10 @@
 //   terminate    deleted on the API server: stop, publish the final status, DELETE (→ terminated);
 //   admit        first sight: admit or reject (a rejected pod is Failed, → terminated);
 //   stopFinished a final phase: stop what still runs, release, unmount (→ terminated);
+//   failDeadline past spec.activeDeadlineSeconds: the pod becomes Failed (DeadlineExceeded), then stopFinished;
 //   sync         volumes ready, then the runtime manager executes the pod's actions, then the
-//                resulting status goes to the status manager.
+//                resulting status goes to the status manager, and the prober follows the new
+//                container instances (its verdicts wake the pod again).
 // Every state change goes through changeWorkerState, which writes the log line.
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -25,9 +27,13 @@ import { changeWorkerState, syncingProgressOf } from './pod-worker-state.ts';
 import type { PodRecord, PodRegistry } from './pod-registry.ts';
 import type { VolumeStep } from './volume-step.ts';
 import type { SysctlAllowlist } from '../admission/sysctls.ts';
+import type { ProberManager } from '../prober/prober-manager.ts';
+import type { ProbeResultsView } from '../../pod/probe-results.ts';
+import { DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, msUntilActiveDeadline } from '../../pod/active-deadline.ts';
+import { KUBELET_CONDITION_TYPES } from '../pod-status/conditions.ts';
 
 export type GeneratePodStatus = (pod: V1Pod, observed: RuntimePodStatus, sync: SyncResult | undefined,
-  ctx: { hostIP: string; podIPs: string[]; now: Date; runtimeName?: string }) => V1PodStatus;
+  ctx: { hostIP: string; podIPs: string[]; now: Date; runtimeName?: string; probeResults?: ProbeResultsView }) => V1PodStatus;
 
 export interface PodWorkerDeps {
   registry: PodRegistry;
@@ -38,6 +44,7 @@ export interface PodWorkerDeps {
   sysctls: SysctlAllowlist;
   network: SandboxNetwork;
   statusManager: StatusManager;
+  prober: Pick<ProberManager, 'track' | 'forget' | 'results'>;
   events: EventRecorder;
   /** Absent in standalone mode. */
   api?: KubeApi;
@@ -57,20 +64,25 @@ export interface PodWorkerOutcome {
   failed?: boolean;
 }
 
+/** setTimeout's longest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function hasAnything(observed: RuntimePodStatus): boolean {
   return observed.sandboxes.length > 0 || observed.containers.length > 0;
 }
 
 
 /** The facts nextPodWorkerStep decides from, read off the record. */
-export function podWorkerFactsOf(r: PodRecord, latestPhase: string | undefined, hasApi: boolean): PodWorkerFacts {
+export function podWorkerFactsOf(r: PodRecord, latest: V1PodStatus | undefined, hasApi: boolean, nowMs: number): PodWorkerFacts {
+  const untilDeadline = msUntilActiveDeadline(r.pod, latest?.startTime, nowMs);
   return {
     state: r.worker.state,
     removedFromSource: r.removed,
     deletionRequested: Boolean(r.pod.metadata?.deletionTimestamp),
     admission: r.admission === undefined ? 'pending' : r.admission.admitted ? 'admitted' : 'rejected',
-    phase: latestPhase,
+    phase: latest?.phase,
     needsMirror: r.source === 'file' && hasApi,
+    pastActiveDeadline: untilDeadline !== undefined && untilDeadline <= 0,
   };
 }
 
@@ -82,22 +94,33 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
   const record = (r: PodRecord, result: SyncResult) => {
     for (const e of result.events) deps.events.record(r.pod, e);
   };
-  const latestPhase = (r: PodRecord) => statusManager.latest(r.uid)?.phase ?? r.pod.status?.phase;
+  const latestStatus = (r: PodRecord): V1PodStatus | undefined => statusManager.latest(r.uid) ?? r.pod.status;
+  const latestPhase = (r: PodRecord) => latestStatus(r)?.phase;
 
-  /** The pod as the next status computation must see it: with the newest status we computed. */
-  const withLatestStatus = (r: PodRecord): V1Pod => ({ ...r.pod, status: statusManager.latest(r.uid) ?? r.pod.status });
+  /** The pod as the next status computation must see it: with the newest status we computed, and
+   * the conditions other components set (readiness gates) as the API server has them. */
+  const withLatestStatus = (r: PodRecord): V1Pod => {
+    const ours = statusManager.latest(r.uid);
+    if (!ours) return r.pod;
+    const foreign = (r.pod.status?.conditions ?? []).filter((c) => !KUBELET_CONDITION_TYPES.has(c.type));
+    const own = (ours.conditions ?? []).filter((c) => KUBELET_CONDITION_TYPES.has(c.type));
+    return { ...r.pod, status: { ...ours, conditions: [...own, ...foreign] } };
+  };
 
   /** Computes the pod's API status from what the runtime holds and hands it to the status manager. */
   function publishStatus(r: PodRecord, pod: V1Pod, observed: RuntimePodStatus, result: SyncResult | undefined): V1PodStatus {
     const sandbox = observed.sandboxes[0];
     const podIPs = sandbox ? (sandbox.ips.length ? sandbox.ips : deps.network.ipsOf(sandbox.id) ?? []) : [];
-    const status = deps.generatePodStatus(pod, observed, result, { hostIP: deps.hostIP(), podIPs, now: new Date(), runtimeName: deps.runtimeName() });
+    const status = deps.generatePodStatus(pod, observed, result, {
+      hostIP: deps.hostIP(), podIPs, now: new Date(), runtimeName: deps.runtimeName(), probeResults: deps.prober.results,
+    });
     statusManager.set(r.pod, status);
     return status;
   }
 
   /** Gone from its source: kill and remove everything, release, unmount, forget. */
   async function cleanUp(r: PodRecord): Promise<void> {
+    deps.prober.forget(r.uid);
     const observed = await observe(r);
     if (hasAnything(observed)) {
       if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger);
@@ -118,6 +141,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
    * Runs on every wake until the source removes the pod; each pass is idempotent. */
   async function terminate(r: PodRecord): Promise<void> {
     const grace = podGracePeriodSeconds(r.pod);
+    deps.prober.forget(r.uid);
     const observed = await observe(r);
     if (hasAnything(observed)) {
       if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger, { gracePeriodSeconds: grace });
@@ -165,13 +189,26 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
 
   /** A final phase: nothing restarts, so stop what still runs and release what it held, once. */
   async function stopFinished(r: PodRecord): Promise<void> {
+    deps.prober.forget(r.uid);
     const observed = await observe(r);
     const running = observed.containers.some((c) => c.state === 'running') || observed.sandboxes.some((s) => s.state === 'ready');
-    if (running) record(r, await runtime.killPod(target(r), observed, podGracePeriodSeconds(r.pod), false));
+    if (running) {
+      record(r, await runtime.killPod(target(r), observed, podGracePeriodSeconds(r.pod), false));
+      // Show how the containers the stop ended finished (a deadline, a Job's sidecars).
+      publishStatus(r, withLatestStatus(r), await observe(r), undefined);
+    }
     await devices.release(r.uid);
     // A finished pod's containers never start again: its volumes go now, as the kubelet unmounts them.
     await deps.volumes.tearDown(r.uid);
     changeWorkerState(r, { state: 'terminated', label: latestPhase(r) }, logger);
+  }
+
+  /** Past spec.activeDeadlineSeconds: the pod is Failed with the kubelet's reason; stopFinished then stops it. */
+  async function failDeadline(r: PodRecord): Promise<void> {
+    const pod = withLatestStatus(r);
+    deps.events.record(r.pod, { type: 'Normal', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE });
+    const failed: V1Pod = { ...pod, status: { ...pod.status, phase: 'Failed', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } };
+    publishStatus(r, failed, await observe(r), undefined);
   }
 
   /** Volumes, then the runtime manager's actions, then the status they led to. `finished`: that
@@ -194,9 +231,13 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     for (const f of result.failures) {
       logger.warn({ ...podLogFields(podRefOf(r.pod)), uid, step: f.step, reason: f.reason, container: f.container, message: f.message }, 'sync step failed');
     }
+    deps.prober.track(pod, after, status.podIP);
     const progress = syncingProgressOf(after, pod.spec?.containers?.length ?? 0, status.phase);
     if (progress) changeWorkerState(r, { state: 'syncing', progress }, logger);
-    return { outcome: { uid, retryAfterMs: result.retryAfterMs, failed: result.failures.length > 0 }, finished: isTerminalPhase(status.phase) };
+    // Wake again when the active deadline passes, if nothing else wakes the pod first.
+    const untilDeadline = msUntilActiveDeadline(r.pod, status.startTime, Date.now());
+    const retryAfterMs = untilDeadline === undefined ? result.retryAfterMs : Math.min(result.retryAfterMs ?? MAX_TIMER_MS, Math.max(untilDeadline, 1), MAX_TIMER_MS);
+    return { outcome: { uid, retryAfterMs, failed: result.failures.length > 0 }, finished: isTerminalPhase(status.phase) };
   }
 
   async function ensureMirror(r: PodRecord): Promise<void> {
@@ -212,7 +253,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     // A step that changes the facts (admission, a sync that ends in a final phase) is followed
     // by the next one in the same wake; at most admit → sync → stopFinished.
     for (;;) {
-      const step = nextPodWorkerStep(podWorkerFactsOf(r, latestPhase(r), deps.api !== undefined));
+      const step = nextPodWorkerStep(podWorkerFactsOf(r, latestStatus(r), deps.api !== undefined, Date.now()));
       if ('ensureMirror' in step && step.ensureMirror && !mirrorEnsured) {
         mirrorEnsured = true;
         await ensureMirror(r);
@@ -222,6 +263,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
         case 'terminate': await terminate(r); return outcome;
         case 'admit': await admit(r); continue;
         case 'stopFinished': await stopFinished(r); return outcome;
+        case 'failDeadline': await failDeadline(r); continue;
         case 'idle': return outcome;
         case 'sync': {
           const synced = await sync(r);

@@ -3,19 +3,25 @@
 // the executor (execute-pod-actions.ts) does the work. Deleted and finished pods never get
 // here: the agent's pod worker decides those (next-pod-worker-step.ts). Reading order of the rules:
 //   1. no usable sandbox → kill what is left, make a new one, start from the first init container;
-//   2. init containers run one at a time, in order, each must exit 0;
+//   2. init containers run one at a time, in order, each must exit 0; a sidecar (an init container
+//      with restartPolicy Always) must only have started (its startup probe passed) for the next;
 //   3. app containers: start missing ones, restart exited ones per restartPolicy (with backoff),
-//      replace running ones whose spec changed; nothing left to run → stop the sandbox.
+//      replace running ones whose spec changed or whose liveness or startup probe failed;
+//      sidecars restart whenever they exit; no app container left to run → stop the sandbox.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ObservedContainer, ObservedSandbox, RuntimePodStatus } from './pod-runtime.ts';
 import { containerBackoffKey, type BackoffView } from './backoff.ts';
 import { containerSpecHash } from './labels.ts';
 import { isActiveContainer } from '../../pod/active-container.ts';
+import { isSidecar } from '../../pod/sidecar.ts';
+import { noProbeResults, type ProbeResultsView } from '../../pod/probe-results.ts';
 
 export type PodAction =
   | { type: 'killPod'; reason: string }
   | { type: 'createSandbox'; attempt: number; reason: string }
-  | { type: 'killContainer'; containerId: string; name: string; reason: string; message: string }
+  | { type: 'killContainer'; containerId: string; name: string; reason: string; message: string;
+      /** A failed probe's own terminationGracePeriodSeconds, which wins over the pod's. */
+      gracePeriodSeconds?: number }
   | { type: 'startContainer'; name: string; init: boolean; attempt: number; reason: string; backoffKey: string }
   /** A container that should start but must wait out its restart backoff first. */
   | { type: 'wait'; name: string; reason: 'CrashLoopBackOff'; message: string; retryAfterMs: number };
@@ -26,7 +32,7 @@ export interface PodActions {
   actions: PodAction[];
 }
 
-export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backoff: BackoffView, now: number): PodActions {
+export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backoff: BackoffView, now: number, probes: ProbeResultsView = noProbeResults): PodActions {
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
   const initContainers = pod.spec?.initContainers ?? [];
   const containers = pod.spec?.containers ?? [];
@@ -55,11 +61,15 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
   const sandbox = sandboxDecision.sandbox;
   const inSandbox = observed.containers.filter(c => c.sandboxId === sandbox.id);
 
-  const init = initContainerActions(pod, uid, initContainers, inSandbox, observed.containers, backoff, now);
-  if (init.kind === 'failed') {
-    return { sandboxId: sandbox.id, actions: [{ type: 'killPod', reason: `Init container ${init.name} failed and restartPolicy is Never` }] };
+  // Once an app container exists in this sandbox the pod is initialized: init containers are not run again.
+  const initialized = containers.some(c => newestByName(c.name, inSandbox));
+  if (!initialized) {
+    const init = initContainerActions(pod, uid, initContainers, inSandbox, observed.containers, backoff, now, probes);
+    if (init.kind === 'failed') {
+      return { sandboxId: sandbox.id, actions: [{ type: 'killPod', reason: `Init container ${init.name} failed and restartPolicy is Never` }] };
+    }
+    if (init.kind === 'inProgress') return { sandboxId: sandbox.id, actions: init.actions };
   }
-  if (init.kind === 'inProgress') return { sandboxId: sandbox.id, actions: init.actions };
 
   const actions: PodAction[] = [];
   let keep = 0;
@@ -72,7 +82,11 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
       continue;
     }
     if (current.state === 'running') {
-      if (current.specHash && current.specHash !== containerSpecHash(c)) {
+      const probeKill = probeFailureKill(c, current, probes, restartPolicy !== 'Never');
+      if (probeKill) {
+        actions.push(probeKill);
+        if (restartPolicy !== 'Never') actions.push(start(uid, c, false, observed.containers, probeKill.message));
+      } else if (current.specHash && current.specHash !== containerSpecHash(c)) {
         // A changed spec means a new container regardless of restartPolicy (kubelet rule).
         actions.push({ type: 'killContainer', containerId: current.id, name: c.name, reason: 'Killing', message: `Container ${c.name} definition changed, will be restarted` });
         actions.push(start(uid, c, false, observed.containers, 'Container definition changed'));
@@ -91,10 +105,47 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
     }
   }
   if (keep === 0 && actions.length === 0) {
-    // Nothing runs and nothing will: stop the sandbox, the pod is complete.
+    // No app container runs and none will: stop the sandbox (sidecars too), the pod is complete.
     return { sandboxId: sandbox.id, actions: isAlive(observed) ? [{ type: 'killPod', reason: 'All containers have completed' }] : [] };
   }
-  return { sandboxId: sandbox.id, actions };
+  const sidecars = initContainers.filter(isSidecar).flatMap(c => sidecarActions(uid, c, inSandbox, observed.containers, backoff, now, probes, pod));
+  return { sandboxId: sandbox.id, actions: [...sidecars, ...actions] };
+}
+
+/** A running sidecar is kept; one that exited (or failed a probe) starts again, whatever the pod's restartPolicy. */
+function sidecarActions(
+  uid: string, c: V1Container, inSandbox: ObservedContainer[], all: ObservedContainer[], backoff: BackoffView, now: number, probes: ProbeResultsView, pod: V1Pod,
+): PodAction[] {
+  const current = newestByName(c.name, inSandbox);
+  if (current?.state === 'running') {
+    const probeKill = probeFailureKill(c, current, probes, true);
+    return probeKill ? [probeKill, start(uid, c, true, all, probeKill.message)] : [];
+  }
+  if (current && current.state !== 'exited') {
+    return [
+      { type: 'killContainer', containerId: current.id, name: c.name, reason: 'Killing', message: `Init container ${c.name} is in ${current.state} state, killing it before restart` },
+      start(uid, c, true, all, `Init container was ${current.state}`),
+    ];
+  }
+  return [startOrWait(pod, uid, c, true, all, backoff, now, current ? `Sidecar exited with code ${current.exitCode ?? 'unknown'}` : 'Sidecar not running')];
+}
+
+/** A running container whose liveness or startup probe failed is killed (the kubelet's message). */
+function probeFailureKill(c: V1Container, current: ObservedContainer, probes: ProbeResultsView, willRestart: boolean): Extract<PodAction, { type: 'killContainer' }> | undefined {
+  const verdicts = probes(current.id);
+  const failed = verdicts?.liveness === 'failure' ? 'liveness' : verdicts?.startup === 'failure' ? 'startup' : undefined;
+  if (!failed) return undefined;
+  const grace = (failed === 'liveness' ? c.livenessProbe : c.startupProbe)?.terminationGracePeriodSeconds;
+  return {
+    type: 'killContainer', containerId: current.id, name: c.name, reason: 'Killing',
+    message: `Container ${c.name} failed ${failed} probe${willRestart ? ', will be restarted' : ''}`,
+    ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: grace } : {}),
+  };
+}
+
+/** A sidecar has started once it runs and its startup probe (if any) passed. */
+function sidecarStarted(c: V1Container, current: ObservedContainer, probes: ProbeResultsView): boolean {
+  return current.state === 'running' && (!c.startupProbe || probes(current.id)?.startup === 'success');
 }
 
 type SandboxDecision =
@@ -124,10 +175,18 @@ type InitOutcome =
 
 function initContainerActions(
   pod: V1Pod, uid: string, initContainers: V1Container[], inSandbox: ObservedContainer[], all: ObservedContainer[], backoff: BackoffView, now: number,
+  probes: ProbeResultsView,
 ): InitOutcome {
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
   for (const c of initContainers) {
     const current = newestByName(c.name, inSandbox);
+    if (isSidecar(c) && current) {
+      if (sidecarStarted(c, current, probes)) continue;
+      // Running but not yet started: wait, unless a probe already failed it.
+      const actions = current.state === 'running' && !probeFailureKill(c, current, probes, true)
+        ? [] : sidecarActions(uid, c, inSandbox, all, backoff, now, probes, pod);
+      return { kind: 'inProgress', actions };
+    }
     if (!current) return { kind: 'inProgress', actions: [startOrWait(pod, uid, c, true, all, backoff, now, 'Next init container')] };
     if (current.state === 'running') return { kind: 'inProgress', actions: [] };
     if (current.state === 'exited' && current.exitCode === 0) continue;

@@ -1,7 +1,8 @@
 // Start one container, as the kubelet's startContainer: image → termination-message file →
-// device options → ContainerConfig → CreateContainer → StartContainer. Each failure becomes the
-// container's waiting reason: ErrImagePull/ImagePullBackOff/..., CreateContainerConfigError,
-// CreateContainerError, RunContainerError.
+// device options → ContainerConfig → CreateContainer → StartContainer → postStart hook. Each
+// failure becomes the container's waiting reason: ErrImagePull/ImagePullBackOff/...,
+// CreateContainerConfigError, CreateContainerError, RunContainerError, PostStartHookError.
+// The sync waits for postStart, so the pod's status shows the container Running only after it.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { PodSandboxConfig } from '../types.ts';
 import type { SyncContext } from './pod-runtime.ts';
@@ -11,6 +12,8 @@ import { createTerminationMessageFile } from './termination-message.ts';
 import { shouldMountEtcHosts, writeEtcHostsFile } from './etc-hosts.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
 import { step, type ExecutorDeps } from './executor-deps.ts';
+import { runLifecycleHook } from './lifecycle-hooks.ts';
+import { killContainer } from './kill-step.ts';
 import type { PodRef } from '../../pod/pod-ref.ts';
 
 export interface ContainerStart {
@@ -75,5 +78,16 @@ export async function startContainer(deps: ExecutorDeps, ref: PodRef, s: Contain
     return false;
   }
   result.event('Normal', 'Started', `Started container ${name}`, name);
+
+  const postStart = container.lifecycle?.postStart;
+  if (postStart) {
+    const hook = await runLifecycleHook(deps, ref, 'postStart', postStart, { container, containerId, podIPs: s.podIPs });
+    if (!hook.ok) {
+      result.event('Warning', 'FailedPostStartHook', hook.message, name);
+      await killContainer(deps, ref, { id: containerId, name, state: 'running' }, { pod, message: 'FailedPostStartHook', podIPs: s.podIPs }, result);
+      result.fail({ step: 'postStart', reason: 'PostStartHookError', message: hook.message, container: name });
+      return false;
+    }
+  }
   return true;
 }

@@ -26,7 +26,7 @@ export async function executePodActions(deps: ExecutorDeps, pod: V1Pod, observed
   const ref: PodRef = { uid: pod.metadata?.uid ?? observed.uid, name: pod.metadata?.name ?? observed.name, namespace: pod.metadata?.namespace ?? observed.namespace };
   const result = new SyncResultBuilder();
   observed = await withSandboxIPs(deps, pod, observed);
-  const plan = computePodActions(pod, observed, deps.containerBackoff, deps.clock());
+  const plan = computePodActions(pod, observed, deps.containerBackoff, deps.clock(), ctx.probeResults);
   deps.logger.debug({ ...podLogFields(ref), actions: plan.actions }, 'computed pod actions');
 
   let sandbox: CurrentSandbox | undefined;
@@ -51,7 +51,7 @@ export async function executePodActions(deps: ExecutorDeps, pod: V1Pod, observed
       }
       case 'killContainer': {
         const c = observed.containers.find(x => x.id === action.containerId);
-        if (c) await killContainer(deps, ref, c, { pod, message: action.message }, result);
+        if (c) await killContainer(deps, ref, c, { pod, message: action.message, podIPs: sandbox?.ips ?? existing?.ips ?? [], ...(action.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: action.gracePeriodSeconds } : {}) }, result);
         break;
       }
       case 'wait':

@@ -14,6 +14,7 @@ import { garbageCollect } from './garbage-collect.ts';
 import { killPodWithResult } from './kill-step.ts';
 import { getPodStatus, relist } from './observe.ts';
 import { executePodActions } from './execute-pod-actions.ts';
+import { execInContainer } from './exec-in-container.ts';
 import { SyncResultBuilder } from './sync-result.ts';
 import type { ExecutorDeps } from './executor-deps.ts';
 
@@ -65,6 +66,7 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
       await killPodWithResult(deps, target, observed, { pod: target.pod, gracePeriodOverride: gracePeriodSeconds, remove }, result);
       return result.build();
     },
+    execInContainer: (containerId, cmd, timeoutSeconds) => execInContainer(deps.runtime, containerId, cmd, timeoutSeconds),
     getPodStatus: (uid, name, namespace) => getPodStatus(deps, uid, name, namespace),
     relist: () => relist(deps),
     garbageCollect: known => garbageCollect(deps, known),

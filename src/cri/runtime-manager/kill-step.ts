@@ -1,6 +1,9 @@
-// Stop containers and pods, as the kubelet's killContainer/killPodWithSyncResult: the grace
-// period is deletionGracePeriodSeconds, else terminationGracePeriodSeconds (default 30), minus
-// the time a preStop exec hook took, at least 2 s; an explicit override (a forced delete) wins.
+// Stop containers and pods, as the kubelet's killContainer/killPodWithSyncResult. A container's
+// grace period is the pod's (deletionGracePeriodSeconds, else terminationGracePeriodSeconds, else
+// 30), or a failed probe's own, or an explicit override (a delete's grace period, a forced removal).
+// Its preStop hook (exec, httpGet or sleep) runs first, within that period, and what it took comes
+// off the period the stop gets: at least 2 s, except under an override, which is kept exactly.
+// App containers stop together; then sidecars one at a time, in reverse order.
 // Then every sandbox is stopped and its network released; with `remove`, everything is removed.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,8 +13,10 @@ import type { ObservedContainer, RuntimePodStatus } from './pod-runtime.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
 import { etcHostsPath } from './etc-hosts.ts';
 import { step, type ExecutorDeps } from './executor-deps.ts';
+import { runLifecycleHook } from './lifecycle-hooks.ts';
 import { podGracePeriodSeconds } from '../../pod/grace-period.ts';
 import { isActiveContainer } from '../../pod/active-container.ts';
+import { sidecarsOf } from '../../pod/sidecar.ts';
 import type { PodRef } from '../../pod/pod-ref.ts';
 
 const MIN_GRACE_SECONDS = 2;
@@ -20,27 +25,28 @@ const STOP_CALL_MARGIN_MS = 2 * 60 * 1000;
 
 export interface KillOptions {
   pod?: V1Pod;
-  /** Seconds, used exactly (no minimum): a forced or explicit grace period. */
+  /** Seconds, used exactly (no minimum): a delete's grace period, or a forced removal (0). */
   gracePeriodOverride?: number;
+  /** A failed probe's terminationGracePeriodSeconds: replaces the pod's. */
+  gracePeriodSeconds?: number;
   /** Event message; default "Stopping container <name>". */
   message?: string;
+  /** The pod's IPs, for an httpGet preStop hook. */
+  podIPs?: string[];
 }
 
 export async function killContainer(deps: ExecutorDeps, ref: PodRef, c: Pick<ObservedContainer, 'id' | 'name' | 'state'>, opts: KillOptions, result: SyncResultBuilder): Promise<boolean> {
-  let grace = podGracePeriodSeconds(opts.pod);
+  let grace = opts.gracePeriodOverride ?? opts.gracePeriodSeconds ?? podGracePeriodSeconds(opts.pod);
   const spec = [...(opts.pod?.spec?.containers ?? []), ...(opts.pod?.spec?.initContainers ?? [])].find(x => x.name === c.name);
-  const preStop = spec?.lifecycle?.preStop?.exec?.command;
+  const preStop = spec?.lifecycle?.preStop;
   result.event('Normal', 'Killing', opts.message ?? `Stopping container ${c.name}`, c.name);
-  if (preStop?.length && c.state === 'running' && opts.gracePeriodOverride === undefined) {
+  if (spec && preStop && c.state === 'running' && grace > 0) {
     const started = deps.clock();
-    try {
-      await step(deps, ref, 'preStop', c.name, () => deps.runtime.execSync({ containerId: c.id, cmd: preStop, timeout: grace }, { timeoutMs: grace * 1000 + STOP_CALL_MARGIN_MS }));
-    } catch (err) {
-      result.event('Warning', 'FailedPreStopHook', `PreStopHook failed: ${errorMessage(err)}`, c.name);
-    }
+    const hook = await runLifecycleHook(deps, ref, 'preStop', preStop, { container: spec, containerId: c.id, podIPs: opts.podIPs ?? [], timeoutSeconds: grace });
+    if (!hook.ok) result.event('Warning', 'FailedPreStopHook', hook.message, c.name);
     grace -= Math.floor((deps.clock() - started) / 1000);
   }
-  grace = opts.gracePeriodOverride ?? Math.max(grace, MIN_GRACE_SECONDS);
+  grace = opts.gracePeriodOverride !== undefined ? Math.max(grace, 0) : Math.max(grace, MIN_GRACE_SECONDS);
   try {
     await step(deps, ref, 'kill', c.name, () => deps.runtime.stopContainer({ containerId: c.id, timeout: grace }, { timeoutMs: grace * 1000 + STOP_CALL_MARGIN_MS }));
     return true;
@@ -53,8 +59,14 @@ export async function killContainer(deps: ExecutorDeps, ref: PodRef, c: Pick<Obs
 
 export async function killPodWithResult(deps: ExecutorDeps, ref: PodRef, observed: RuntimePodStatus, opts: KillOptions & { remove: boolean }, result: SyncResultBuilder): Promise<void> {
   const active = observed.containers.filter(isActiveContainer);
-  // Containers stop in parallel, as the kubelet does; the grace period runs for all at once.
-  await Promise.all(active.map(c => killContainer(deps, ref, c, opts, result)));
+  const withIPs = { ...opts, podIPs: opts.podIPs ?? observed.sandboxes[0]?.ips ?? [] };
+  const sidecarOrder = sidecarsOf(opts.pod ?? {}).map(c => c.name);
+  // App containers stop in parallel, as the kubelet does; the grace period runs for all at once.
+  await Promise.all(active.filter(c => !sidecarOrder.includes(c.name)).map(c => killContainer(deps, ref, c, withIPs, result)));
+  // Sidecars serve the app until it is gone, then stop last-started first.
+  for (const name of [...sidecarOrder].reverse()) {
+    for (const c of active.filter(x => x.name === name)) await killContainer(deps, ref, c, withIPs, result);
+  }
   if (result.failed) return; // a sandbox is only stopped once its containers are
 
   for (const s of observed.sandboxes) {

@@ -86,6 +86,8 @@ export interface SyncContext {
   /** The pod's volumes, made ready by the agent before this sync: a container's mounts, given its
    * resolved env (subPathExpr). Absent: the pod has no volumes to mount. */
   volumeMounts?(container: import('@kubernetes/client-node').V1Container, env: ReadonlyArray<{ key: string; value: string }>): Promise<import('../../volume/pod-volumes.ts').VolumeMount[]>;
+  /** The prober's verdicts by container ID (a failed liveness or startup probe kills). Absent: no prober. */
+  probeResults?: import('../../pod/probe-results.ts').ProbeResultsView;
 }
 
 export interface RuntimeInfo {
@@ -110,6 +112,9 @@ export interface PodRuntime {
   /** Stop every container (grace period in seconds, kubelet rules), then stop the sandbox(es).
    * With `remove`, also remove containers and sandboxes. Idempotent. */
   killPod(target: { uid: string; name: string; namespace: string; pod?: V1Pod }, observed: RuntimePodStatus, gracePeriodSeconds: number, remove: boolean): Promise<SyncResult>;
+  /** Runs a command in a running container (CRI ExecSync), for exec probes. Rejects when it cannot
+   * run it; a timeout rejects with an error whose `timedOut` is true. */
+  execInContainer(containerId: string, cmd: string[], timeoutSeconds: number): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** Full status of one pod (PodSandboxStatus + ContainerStatus for each instance). */
   getPodStatus(uid: string, name: string, namespace: string): Promise<RuntimePodStatus>;
   /** Cheap snapshot of every pod the runtime holds (ListPodSandbox + ListContainers), for PLEG,
