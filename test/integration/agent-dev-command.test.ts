@@ -50,6 +50,11 @@ test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000
   }, 30_000);
   assert.ok(pods.some((l) => l.startsWith('sleeper ')));
   assert.ok(pods.some((l) => l.startsWith('two-containers ') && /\s2\/2\s/.test(l)));
+  // Ready only once the simulated runtime answered its readiness probe (ExecSync).
+  await waitFor('the probed example Ready', async () => {
+    const { stdout: out } = await run('kubectl', ['get', 'pod', 'probed', '--no-headers'], { env, timeout: 20_000 });
+    return /\s1\/1\s+Running\s/.test(out);
+  }, 30_000);
   // Logs travel admin → dev control plane → the node API (the control plane's client certificate,
   // checked by the agent's SubjectAccessReview) → the log file; a refusal anywhere fails kubectl.
   await run('kubectl', ['logs', 'two-containers', '-c', 'talker'], { env, timeout: 20_000 });

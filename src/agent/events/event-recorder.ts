@@ -21,7 +21,8 @@ export interface EventRecorder {
 export const discardEvents: EventRecorder = { record: () => {} };
 
 export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logger): EventRecorder {
-  const bucket = new TokenBucket(5, 25);
+  // The kubelet's defaults (eventRecordQPS 50, eventBurst 100): probes alone can send several a second.
+  const bucket = new TokenBucket(50, 100);
   const seen = new Map<string, { name: string; namespace: string; count: number; firstMs: number }>();
   /** Per object and reason: the distinct messages seen in the window, and when it began. */
   const similar = new Map<string, { messages: Set<string>; firstMs: number }>();

@@ -203,10 +203,13 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     changeWorkerState(r, { state: 'terminated', label: latestPhase(r) }, logger);
   }
 
-  /** Past spec.activeDeadlineSeconds: the pod is Failed with the kubelet's reason; stopFinished then stops it. */
+  /** Past spec.activeDeadlineSeconds: the containers are stopped, then the pod is Failed with the
+   * kubelet's reason (a final phase is shown only once nothing runs); stopFinished releases the rest. */
   async function failDeadline(r: PodRecord): Promise<void> {
-    const pod = withLatestStatus(r);
+    deps.prober.forget(r.uid);
     deps.events.record(r.pod, { type: 'Normal', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE });
+    record(r, await runtime.killPod(target(r), await observe(r), podGracePeriodSeconds(r.pod), false));
+    const pod = withLatestStatus(r);
     const failed: V1Pod = { ...pod, status: { ...pod.status, phase: 'Failed', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } };
     publishStatus(r, failed, await observe(r), undefined);
   }
