@@ -334,8 +334,10 @@ async function removeOrphans(
   for (const p of startupPods) {
     if (registry.get(p.uid)) continue;
     logger.info(podLogFields(p), 'removing pod unknown to every source (deleted while the agent was down)');
-    await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
-      .catch((err) => logger.warn({ uid: p.uid, err: String(err) }, 'orphan removal failed'));
+    const removal = await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
+      .catch((err) => ({ failures: [{ step: 'kill', reason: 'KillPodError', message: String(err) }] }));
+    // The garbage collector removes what is left of an orphan whose removal failed.
+    if (removal.failures.length) logger.warn({ ...podLogFields(p), failures: removal.failures }, 'orphan removal failed');
   }
   await reconcileDevices?.(registry.uids());
   // Their containers are gone now: so may their volumes be (tmpfs unmounted, directories removed).

@@ -171,3 +171,37 @@ test('a restarted agent adopts running pods and removes pods deleted while it wa
   assert.deepEqual((await sandboxesOf('keeper')).map((s) => s.id), keeperSandboxes.map((s) => s.id), 'no second sandbox');
   assert.equal(keeper.status?.containerStatuses?.[0].restartCount, 0);
 });
+
+test('probes over CRI ExecSync: a failing liveness probe restarts the container, a failing readiness probe keeps it unready', async () => {
+  const probe = (command: string[]) => ({ exec: { command }, periodSeconds: 1, failureThreshold: 1 });
+  await createPod({
+    metadata: { name: 'probed', namespace: 'default' },
+    spec: {
+      nodeName, terminationGracePeriodSeconds: 1,
+      containers: [
+        { name: 'dying', image: 'busybox:1.36', command: ['sleep', '3600'], livenessProbe: probe(['false']) },
+        { name: 'unready', image: 'busybox:1.36', command: ['sleep', '3600'], readinessProbe: probe(['sh', '-c', 'exit 1']) },
+        { name: 'fine', image: 'busybox:1.36', command: ['sleep', '3600'], readinessProbe: probe(['true']), livenessProbe: probe(['true']) },
+      ],
+    },
+  });
+  const status = (p: V1Pod, name: string) => p.status?.containerStatuses?.find((c) => c.name === name);
+  const p = await waitFor('dying restarted, fine ready', async () => {
+    const pod = await readPod('probed');
+    return (status(pod, 'dying')?.restartCount ?? 0) >= 1 && status(pod, 'fine')?.ready && pod;
+  });
+  assert.equal(p.status?.phase, 'Running');
+  assert.equal(status(p, 'unready')?.ready, false);
+  assert.equal(status(p, 'unready')?.restartCount, 0, 'readiness never restarts');
+  assert.equal(status(p, 'fine')?.restartCount, 0);
+  assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.message, 'containers with unready status: [unready]');
+  const events = await waitFor('the probe events', async () => {
+    const { items } = await kube.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=probed' });
+    const killing = items.find((e) => e.reason === 'Killing' && e.message === 'Container dying failed liveness probe, will be restarted');
+    const unhealthy = items.filter((e) => e.reason === 'Unhealthy').map((e) => `${e.involvedObject.fieldPath} ${e.message}`);
+    return killing && unhealthy.some((u) => u.startsWith('spec.containers{unready} Readiness probe failed')) && unhealthy;
+  });
+  assert.ok(events.some((u) => u.startsWith('spec.containers{dying} Liveness probe failed')));
+  await kube.deleteNamespacedPod({ namespace: 'default', name: 'probed' });
+  await waitFor('probed gone', () => gone('probed'));
+});
