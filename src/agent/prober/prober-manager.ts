@@ -23,7 +23,11 @@ export interface ProberManager {
   track(pod: V1Pod, observed: RuntimePodStatus, podIP: string | undefined): void;
   /** Verdicts by container ID, for the runtime manager and the status. */
   results: ProbeResultsView;
-  /** The pod is terminating or gone: probe it no more. */
+  /** The pod's containers are being stopped (it was deleted): liveness and startup probes stop, so
+   * they cannot restart what is being stopped; readiness keeps probing through the grace period, so
+   * the status can show when the containers stop serving (the kubelet's prober worker does this). */
+  terminating(uid: string): void;
+  /** The pod's containers are stopped, or the pod is gone: probe it no more. */
   forget(uid: string): void;
   /** UIDs of pods whose verdicts changed. */
   readonly changes: Observable<string>;
@@ -162,6 +166,10 @@ export function createProberManager(deps: ProberManagerDeps): ProberManager {
         (out ??= {})[w.kind] = w.state.verdict;
       }
       return out;
+    },
+
+    terminating(uid) {
+      for (const w of [...workers.values()]) if (w.uid === uid && w.kind !== 'readiness') stopWorker(w);
     },
 
     forget(uid) {

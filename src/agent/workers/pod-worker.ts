@@ -11,6 +11,7 @@
 // Every state change goes through changeWorkerState, which writes the log line.
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { filter } from 'rxjs';
 import type { PodRuntime, RuntimePodStatus, SyncContext, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
 import type { SandboxNetwork } from '../../cni/sandbox-network.ts';
 import type { ContainerDevices } from '../../device/container-devices.ts';
@@ -44,7 +45,7 @@ export interface PodWorkerDeps {
   sysctls: SysctlAllowlist;
   network: SandboxNetwork;
   statusManager: StatusManager;
-  prober: Pick<ProberManager, 'track' | 'forget' | 'results'>;
+  prober: Pick<ProberManager, 'track' | 'terminating' | 'forget' | 'results' | 'changes'>;
   events: EventRecorder;
   /** Absent in standalone mode. */
   api?: KubeApi;
@@ -137,15 +138,40 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     registry.forget(r.uid);
   }
 
+  /** While the pod's containers stop (which takes up to the grace period, with this pod's worker
+   * busy): each readiness verdict that changes republishes the status, as the kubelet's status
+   * manager takes readiness updates beside the pod worker. stop() waits for a publication in flight. */
+  function followReadiness(r: PodRecord): { stop(): Promise<void> } {
+    let inFlight = Promise.resolve();
+    const subscription = deps.prober.changes.pipe(filter((uid) => uid === r.uid)).subscribe(() => {
+      inFlight = inFlight
+        .then(async () => void publishStatus(r, withLatestStatus(r), await observe(r), undefined))
+        .catch((err: unknown) => logger.warn({ ...podLogFields(podRefOf(r.pod)), uid: r.uid, err }, 'status during termination failed'));
+    });
+    return {
+      async stop() {
+        subscription.unsubscribe();
+        await inFlight;
+      },
+    };
+  }
+
   /** Deleted on the API server: stop within the grace period, publish how it ended, then DELETE.
    * Runs on every wake until the source removes the pod; each pass is idempotent. */
   async function terminate(r: PodRecord): Promise<void> {
     const grace = podGracePeriodSeconds(r.pod);
-    deps.prober.forget(r.uid);
+    // Liveness and startup stop now; readiness runs on until the containers have stopped.
+    deps.prober.terminating(r.uid);
     const observed = await observe(r);
     if (hasAnything(observed)) {
       if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger, { gracePeriodSeconds: grace });
-      record(r, await runtime.killPod(target(r), observed, grace, false));
+      const readiness = followReadiness(r);
+      try {
+        record(r, await runtime.killPod(target(r), observed, grace, false));
+      } finally {
+        await readiness.stop();
+        deps.prober.forget(r.uid);
+      }
       // Kubelet order: publish how the containers ended (exit codes, termination messages)
       // before the pod object goes away, so watchers and controllers see it; then remove.
       const stopped = await observe(r);
@@ -153,6 +179,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
       await statusManager.flush();
       record(r, await runtime.killPod(target(r), stopped, grace, true));
     }
+    deps.prober.forget(r.uid);
     await devices.release(r.uid);
     await deps.volumes.tearDown(r.uid);
     // The API server removes the object once the node says it is done (grace 0, same uid).
