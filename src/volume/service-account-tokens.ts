@@ -4,11 +4,10 @@
 // the manager when a pod's volumes need a refresh.
 import type { V1Pod, V1ServiceAccountTokenProjection } from '@kubernetes/client-node';
 import type { VolumeSources } from './pod-volumes.ts';
+import { clampTimerMs } from '../util/timer-limit.ts';
 
 export const DEFAULT_TOKEN_SECONDS = 3600;
 const MAX_TOKEN_AGE_MS = 24 * 3600_000;
-// setTimeout takes at most a signed 32-bit delay; a later refresh is rescheduled on the next setUp.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** When a token issued for `expirationSeconds` that expires at `expiresAt` (ms) is due for renewal. */
 export function tokenRefreshAt(expiresAt: number, expirationSeconds: number): number {
@@ -50,7 +49,8 @@ export class ServiceAccountTokens {
     });
     if (cached) clearTimeout(cached.timer);
     const refreshAt = tokenRefreshAt(issued.expirationTimestamp.getTime(), expirationSeconds);
-    const delay = Math.min(Math.max(refreshAt - this.clock(), 0), MAX_TIMER_MS);
+    // A refresh later than a timer can hold is rescheduled on the next setUp.
+    const delay = clampTimerMs(refreshAt - this.clock());
     // After stop, a setUp still in flight gets its token but nothing is scheduled (stop cleared
     // every timer; a new one would keep the process alive with nothing left to end it).
     if (this.stopped) return issued.token;

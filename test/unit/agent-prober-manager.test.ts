@@ -63,3 +63,22 @@ test('terminating: readiness keeps probing (and its verdict changes), liveness s
     prober.stop();
   }
 });
+
+test('a period longer than a timer can hold waits, instead of probing in a busy loop', async () => {
+  let calls = 0;
+  const prober = createProberManager({
+    exec: async () => { calls++; return { exitCode: 0, stdout: '', stderr: '' }; },
+    events: discardEvents,
+    logger: pino({ level: 'silent' }),
+  });
+  const slow: V1Pod = { ...pod, spec: { containers: [{ name: 'app', image: 'busybox', readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 3_000_000 } }] } };
+  try {
+    prober.track(slow, observed, '10.0.0.2');
+    await pollFor(() => prober.results('c1')?.readiness === 'success', { timeoutMs: 5000, intervalMs: 10, what: 'the first probe' });
+    // An overflowing setTimeout fires after 1 ms: in 200 ms that would be many more probes.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(calls, 1, 'the first probe, then a wait of 34 days');
+  } finally {
+    prober.stop();
+  }
+});

@@ -14,6 +14,7 @@ import { podLogFields, podRefOf } from '../../pod/pod-ref.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
 import { initialProbeState, probeGate, probeSettingsOf, recordProbeResult, type ProbeSettings, type ProbeState } from './probe-state.ts';
 import { runProbe } from './run-probe.ts';
+import { clampTimerMs } from '../../util/timer-limit.ts';
 
 const KINDS: readonly ProbeKind[] = ['startup', 'liveness', 'readiness'];
 const TITLE: Record<ProbeKind, string> = { startup: 'Startup', liveness: 'Liveness', readiness: 'Readiness' };
@@ -71,7 +72,14 @@ export function createProberManager(deps: ProberManagerDeps): ProberManager {
   function schedule(w: ProbeWorker, ms: number): void {
     clearTimeout(w.timer);
     if (w.stopped || stopped) return;
-    w.timer = setTimeout(() => void tick(w), ms);
+    w.timer = setTimeout(() => {
+      // One probe's surprise must not take the agent down: it is logged, and the probe goes on.
+      tick(w).catch((err: unknown) => {
+        w.inFlight = false;
+        logger.error({ uid: w.uid, container: w.container.name, probe: w.kind, err }, 'probe run failed');
+        schedule(w, w.settings.periodMs);
+      });
+    }, clampTimerMs(ms));
   }
 
   function stopWorker(w: ProbeWorker): void {

@@ -32,6 +32,7 @@ import type { ProberManager } from '../prober/prober-manager.ts';
 import type { ProbeResultsView } from '../../pod/probe-results.ts';
 import { DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, msUntilActiveDeadline } from '../../pod/active-deadline.ts';
 import { KUBELET_CONDITION_TYPES } from '../pod-status/conditions.ts';
+import { clampTimerMs, MAX_TIMER_MS } from '../../util/timer-limit.ts';
 
 export type GeneratePodStatus = (pod: V1Pod, observed: RuntimePodStatus, sync: SyncResult | undefined,
   ctx: { hostIP: string; podIPs: string[]; now: Date; runtimeName?: string; probeResults?: ProbeResultsView }) => V1PodStatus;
@@ -64,9 +65,6 @@ export interface PodWorkerOutcome {
   /** A step failed (the worker backs off before trying again unless retryAfterMs says when). */
   failed?: boolean;
 }
-
-/** setTimeout's longest delay; a longer one would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function hasAnything(observed: RuntimePodStatus): boolean {
   return observed.sandboxes.length > 0 || observed.containers.length > 0;
@@ -266,7 +264,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     if (progress) changeWorkerState(r, { state: 'syncing', progress }, logger);
     // Wake again when the active deadline passes, if nothing else wakes the pod first.
     const untilDeadline = msUntilActiveDeadline(r.pod, status.startTime, Date.now());
-    const retryAfterMs = untilDeadline === undefined ? result.retryAfterMs : Math.min(result.retryAfterMs ?? MAX_TIMER_MS, Math.max(untilDeadline, 1), MAX_TIMER_MS);
+    const retryAfterMs = untilDeadline === undefined ? result.retryAfterMs : clampTimerMs(Math.min(result.retryAfterMs ?? MAX_TIMER_MS, Math.max(untilDeadline, 1)));
     return { outcome: { uid, retryAfterMs, failed: result.failures.length > 0 }, finished: isTerminalPhase(status.phase) };
   }
 

@@ -9,6 +9,7 @@ import { kubeUserAgent } from '../../probe/user-agent.ts';
 import { podDescription, type PodRef } from '../../pod/pod-ref.ts';
 import { errorMessage } from './sync-result.ts';
 import { step, type ExecutorDeps } from './executor-deps.ts';
+import { clampTimerMs } from '../../util/timer-limit.ts';
 
 export type HookName = 'postStart' | 'preStop';
 
@@ -45,7 +46,7 @@ export async function runLifecycleHook(deps: ExecutorDeps, ref: PodRef, hook: Ho
     if (handler.sleep) {
       const seconds = Math.max(0, handler.sleep.seconds ?? 0);
       const capped = t.timeoutSeconds !== undefined ? Math.min(seconds, t.timeoutSeconds) : seconds;
-      await step(deps, ref, hook, name, () => sleep(capped * 1000));
+      await step(deps, ref, hook, name, () => sleep(clampTimerMs(capped * 1000)));
       return { ok: true };
     }
     if (handler.tcpSocket) return { ok: false, message: `${hook} hook for Container "${name}" in Pod "${pod}" names tcpSocket, which is kept in the API only for compatibility and never run` };
