@@ -4,6 +4,8 @@
 //   sources (API watch + static files) → registry → wakes (+ PLEG, retries, resync, volumes, probes)
 //   → pod workers (syncPerKey) → podWorkerSync → runtime manager → status manager → API server
 // Alongside: the node controller (Node, Lease, node status), healthz and the node API server.
+// One metrics registry per agent (src/agent/metrics/), made in step 1: the CRI client, the
+// executor, PLEG and the pod workers report to it; the node API serves it on /metrics.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig, V1Node } from '@kubernetes/client-node';
@@ -46,6 +48,7 @@ import { VolumeStep } from './workers/volume-step.ts';
 import { createVolumeManager } from '../volume/volume-manager.ts';
 import { sysctlAllowlist } from './admission/sysctls.ts';
 import { createProberManager, type ProberManager } from './prober/prober-manager.ts';
+import { createAgentMetrics, type AgentMetrics } from './metrics/agent-metrics.ts';
 
 export interface AgentDeps {
   logger: Logger;
@@ -86,6 +89,8 @@ interface Composition {
   registry: PodRegistry;
   api: KubeApi | undefined;
   statusManager: StatusManager;
+  /** This agent's own registry (never prom-client's global one). */
+  metrics: AgentMetrics;
   stoppers: Array<() => Promise<void>>;
   /** Set by step 5; device plugins may report before it exists. */
   nodeController?: NodeController;
@@ -99,11 +104,11 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const network = deps.network ?? await startPodNetwork(c);
   const devices = deps.devices ? { devices: deps.devices } : await startDevicePlugins(c);
   // 3. The container runtime, through the GenericRuntime manager.
-  const runtime = deps.runtime ?? createPodRuntime(config, network, devices.devices, c.logger);
+  const runtime = deps.runtime ?? createPodRuntime(config, network, devices.devices, c.logger, c.metrics);
   const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);
   // 4. Serving: healthz and the node API (which lists pods and serves their logs).
-  const servers = await startServers(c, hostIP);
+  const servers = await startServers(c, hostIP, runtime);
   // 5. The node: registered on the API server, or computed locally in standalone mode.
   const node = await startNode(c, runtime, devices.devices, () => servers.nodeApi.port);
   // 6. The pod worker's one sync, with volumes before containers and the prober beside it.
@@ -122,6 +127,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     hostIP: () => hostIP,
     runtimeName: () => runtimeName,
     generatePodStatus: deps.generatePodStatus ?? generatePodStatus,
+    metrics: c.metrics,
   });
   // 7. Where pods come from: static files, then the API server's watch.
   const sources = podSources(c);
@@ -179,7 +185,8 @@ function connectToApiServer(config: AgentConfig, deps: AgentDeps): Composition {
     ? createKubeApi(kubeConfig, { onWatchError: (what, err) => logger.debug({ what, err }, 'watch failed; retrying') })
     : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
-  return { config, deps, logger, registry: new PodRegistry(), api, statusManager: new StatusManager(api, logger), stoppers: [], stopping: false };
+  return { config, deps, logger, registry: new PodRegistry(), api, statusManager: new StatusManager(api, logger),
+    metrics: createAgentMetrics(config.nodeName), stoppers: [], stopping: false };
 }
 
 async function startPodNetwork(c: Composition): Promise<SandboxNetwork> {
@@ -203,7 +210,7 @@ async function startDevicePlugins(c: Composition): Promise<{ devices: ContainerD
   return { devices: started.devices, ...(started.reconcile ? { reconcile: started.reconcile } : {}) };
 }
 
-async function startServers(c: Composition, hostIP: string): Promise<{ healthz: RunningServer; nodeApi: RunningServer; serving: { certPem: string; certFile: string } }> {
+async function startServers(c: Composition, hostIP: string, runtime: PodRuntime): Promise<{ healthz: RunningServer; nodeApi: RunningServer; serving: { certPem: string; certFile: string } }> {
   const { config, logger } = c;
   const podsForApi = () => c.registry.all().filter((r) => !r.removed).map((r) => ({ ...r.pod, status: c.statusManager.latest(r.uid) ?? r.pod.status }));
   const healthz = await startHealthzServer(config.healthzPort, config.healthzBindAddress, () => !c.stopping);
@@ -224,8 +231,10 @@ async function startServers(c: Composition, hostIP: string): Promise<{ healthz: 
     authenticate: auth.authenticate,
     authorize: auth.authorize,
     pods: podsForApi,
+    streamingUrl: (req) => runtime.streamingUrl(req),
     podLogsDir: config.podLogsDir,
     healthy: () => !c.stopping,
+    metrics: () => c.metrics.render(),
     logger: logger.child({ component: 'node-api' }),
   });
   return { healthz, nodeApi, serving };
@@ -299,7 +308,7 @@ function runPodWorkers(
     if (ms === undefined || c.stopping || !registry.get(uid)) return;
     retryTimers.set(uid, setTimeout(() => retries.next(uid), ms));
   };
-  const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods) })
+  const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods), metrics: c.metrics })
     .pipe(filter((uid) => registry.get(uid) !== undefined));
   const fromResync = interval(config.intervals.resyncMs).pipe(mergeMap(() => from(registry.all().map((r) => r.uid))));
   const fromVolumes = volumeManager.refreshes.pipe(filter((uid) => registry.get(uid) !== undefined));

@@ -116,6 +116,8 @@ function routeResource(req: IncomingMessage, res: ServerResponse, route: Resourc
   if (name !== undefined && subresource && (!type.namespaced || route.namespace !== undefined)) {
     const namespace = route.namespace ?? '';
     if (subresource === 'token') return pipeline.tokenRequests.handle(req, res, namespace, name, user);
+    // exec, attach and portforward are served as upgrades (pod-streams.ts); a plain request is told so.
+    if (subresource === 'exec' || subresource === 'attach' || subresource === 'portforward') throw badRequest('Upgrade request required');
     if (subresource === 'log') {
       if (req.method !== 'GET') throw methodNotAllowed();
       const pod = pipeline.resources.get(type, namespace, name);

@@ -15,6 +15,7 @@ import { createAuthorizer, ensureBootstrapPolicy } from './auth/authorizer-chain
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { adminUser, createClusterPki } from './cluster-pki.ts';
 import { createRequestListener } from './http-server.ts';
+import { createUpgradeListener } from './pod-streams.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { KubeletClient } from './node-proxy.ts';
 import { resourceTypes } from './registry.ts';
@@ -77,20 +78,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const tokens = await ServiceAccountTokens.create(store);
   const authorizer = createAuthorizer(store);
   const watches = new WatchHub(store, opts.bookmarkIntervalMs ?? 10_000);
+  const authenticator = new RequestAuthenticator(tokens);
+  const kubelets = new KubeletClient(pki.kubeletClient);
   const listener = createRequestListener({
-    authenticator: new RequestAuthenticator(tokens),
+    authenticator,
     authorizer,
     resources,
     handlers: new ResourceHandlers(resources, watches),
     reviews: new Reviews(tokens, authorizer),
     tokenRequests: new TokenRequests(resources, tokens, opts.minTokenExpirationSeconds),
-    kubelets: new KubeletClient(pki.kubeletClient),
+    kubelets,
   }, log);
   // Client certificates are asked for, not required: they are checked per request, so that a
   // bad one is a 401 Status and no certificate at all is anonymous, as kube-apiserver does.
   const server = createHttpsServer({
     cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: false,
   }, listener);
+  // kubectl exec, attach and port-forward arrive as upgrades.
+  server.on('upgrade', createUpgradeListener({ authenticator, authorizer, resources, kubelets }, log));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, bind, () => {

@@ -5,6 +5,8 @@
 // /containerLogs/<ns>/<pod>/<container>; nodes/proxy passes any request through.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request, type RequestOptions } from 'node:https';
+import { isIP } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { CertificateAndKey } from '../tls/certificates.ts';
 import { ApiError, badRequest, internalError, notFound } from './errors.ts';
 import type { KubeObject } from './store.ts';
@@ -13,7 +15,7 @@ const forwardedLogParams = ['follow', 'previous', 'tailLines', 'timestamps', 'si
 const hopByHop = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host'];
 
 export function containerForLogs(pod: KubeObject, requested: string | null): string {
-  const containers: string[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => c.name);
+  const containers: string[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c: any) => c.name);
   if (requested) {
     if (!containers.includes(requested)) {
       throw badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`);
@@ -65,6 +67,11 @@ export class KubeletClient {
     };
   }
 
+  /** A TLS connection to a kubelet, as this server's client (pod streams are relayed over it). */
+  dial(host: string, port: number): TLSSocket {
+    return connectTls({ host, port, cert: this.credentials.certPem, key: this.credentials.keyPem, rejectUnauthorized: false, servername: isIP(host) ? undefined : host });
+  }
+
   /** pods/log: stream a container's log from the pod's node. */
   podLogs(res: ServerResponse, pod: KubeObject, node: KubeObject | undefined, query: URLSearchParams): Promise<void> {
     const nodeName: string | undefined = pod.spec?.nodeName;
@@ -84,10 +91,19 @@ export class KubeletClient {
           answer.on('end', () => reject(kubeletRefusal(code, text, pod.metadata.name)));
           return;
         }
+        // A followed log may be quiet for long: the 30 s timeout was for reaching the node, not
+        // for the stream. Headers go at once, and each chunk as it comes (pipe does not buffer).
+        upstream.setTimeout(0);
         res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
+        res.flushHeaders();
         answer.pipe(res);
         answer.on('end', () => resolve());
         answer.on('error', () => resolve());
+        // The node went away mid-stream: end the answer rather than leave the client waiting.
+        answer.on('close', () => {
+          if (!res.writableEnded) res.end();
+          resolve();
+        });
       });
       // The client went away (e.g. `kubectl logs -f` stopped): stop reading from the node too.
       res.on('close', () => upstream.destroy());

@@ -5,7 +5,7 @@ import { podQosClass } from '../pod/qos-class.ts';
 import type { FieldError } from './errors.ts';
 import type { KubeObject } from './store.ts';
 
-function defaultContainer(c: Record<string, any>): void {
+export function defaultContainer(c: Record<string, any>): void {
   if (!c.imagePullPolicy) c.imagePullPolicy = imagePullPolicyFor(String(c.image ?? ''));
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';

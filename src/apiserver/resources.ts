@@ -8,7 +8,8 @@ import {
 import { defaultRbacObject, rbacNameProblem, rbacValidationErrors } from './auth/rbac-validation.ts';
 import { generateName, nameProblem } from './names.ts';
 import { applyPatch, type PatchType } from './patch.ts';
-import { defaultPod, initialPodStatus, podSpecUpdateErrors, validatePod } from './pod-defaults.ts';
+import { defaultContainer, defaultPod, initialPodStatus, podSpecUpdateErrors, validatePod } from './pod-defaults.ts';
+import { ephemeralContainersUpdateErrors } from './ephemeral-containers.ts';
 import { admitServiceAccount } from './service-account-admission.ts';
 import {
   defaultPersistentVolume, defaultPersistentVolumeClaim, persistentVolumeClaimUpdateErrors, persistentVolumeUpdateErrors,
@@ -142,7 +143,13 @@ export class ResourceService {
     const rv = incoming.metadata.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== existing.metadata.resourceVersion) throw conflict(t.plural, t.group, existing.metadata.name);
     let next: KubeObject;
-    if (subresource === 'status') {
+    if (subresource === 'ephemeralcontainers') {
+      const errors = ephemeralContainersUpdateErrors(existing.spec, incoming.spec?.ephemeralContainers);
+      if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
+      const added = structuredClone(incoming.spec?.ephemeralContainers ?? []);
+      for (const c of added) defaultContainer(c);
+      next = { ...existing, spec: { ...existing.spec, ephemeralContainers: added } };
+    } else if (subresource === 'status') {
       next = { ...existing, status: incoming.status };
       // kube stamps a volume's phase changes itself.
       if (t.kind === 'PersistentVolume' && next.status?.phase !== existing.status?.phase) {

@@ -13,10 +13,15 @@
 // runtime is down a call fails fast with UNAVAILABLE (no waitForReady), and the channel is
 // rebuilt so the first call after the runtime returns connects afresh instead of waiting out
 // grpc's reconnect backoff.
+//
+// With `metrics`, every call is counted and timed under the kubelet's operation name
+// (operation-names.ts): one recorder per RPC, made on its first call, then a Map lookup and
+// the recorder's observation per call.
 import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import { parseCriEndpoint } from './endpoint.ts';
 import { CriError } from './errors.ts';
+import { criOperationName } from './operation-names.ts';
 import { loadCriPackage } from './proto-loader.ts';
 import type { RuntimeServiceClient } from './generated/runtime/v1/RuntimeService.ts';
 import type { ImageServiceClient } from './generated/runtime/v1/ImageService.ts';
@@ -28,7 +33,16 @@ export interface CriClientOptions {
   /** Deadline per call in ms; default 120000. */
   timeoutMs?: number;
   logger?: Logger;
+  /** Counts and times every call (kubelet_runtime_operations_*). */
+  metrics?: CriCallMetrics;
 }
+
+/** Where each call's duration and outcome go. `operation` is asked once per RPC, with the kubelet's
+ * name for it (run_podsandbox, exec_sync, ...); the recorder it returns is called once per call. */
+export interface CriCallMetrics {
+  operation(name: string): CriCallRecorder;
+}
+export type CriCallRecorder = (seconds: number, failed: boolean) => void;
 
 export interface CallOptions {
   /** Deadline for this call in ms, replacing the default (Infinity: none). */
@@ -65,6 +79,9 @@ export class CriClient {
   private readonly image: Channel<ImageServiceClient>;
   private readonly timeoutMs: number;
   private readonly log: Logger;
+  private readonly metrics: CriCallMetrics | undefined;
+  /** One recorder per RPC name, made on first use. */
+  private readonly recorders = new Map<string, CriCallRecorder>();
 
   private constructor(endpoint: string, opts: CriClientOptions) {
     parseCriEndpoint(endpoint); // fail early on a malformed endpoint
@@ -75,6 +92,17 @@ export class CriClient {
     this.image = new Channel(opts.imageEndpoint ?? endpoint, (t) => new pkg.ImageService(t, credentials, CHANNEL_OPTIONS));
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_CRI_TIMEOUT_MS;
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'cri-client' });
+    this.metrics = opts.metrics;
+  }
+
+  private recorderFor(method: string): CriCallRecorder | undefined {
+    if (!this.metrics) return undefined;
+    let recorder = this.recorders.get(method);
+    if (!recorder) {
+      recorder = this.metrics.operation(criOperationName(method));
+      this.recorders.set(method, recorder);
+    }
+    return recorder;
   }
 
   /** Connects lazily: the first call opens the socket. endpoint: "unix:///path" or "/path". */
@@ -92,9 +120,12 @@ export class CriClient {
     const timeoutMs = opts?.timeoutMs ?? defaultTimeoutMs;
     const deadline = Number.isFinite(timeoutMs) ? new Date(Date.now() + timeoutMs) : Infinity;
     const client = channel.get() as AnyClient;
+    const record = this.recorderFor(method);
     return new Promise<Res>((resolve, reject) => {
       client[method]!.call(client, request, { deadline }, (err: grpc.ServiceError | null, res: Res) => {
-        const ms = Math.round(performance.now() - started);
+        const elapsed = performance.now() - started;
+        record?.(elapsed / 1000, err !== null);
+        const ms = Math.round(elapsed);
         if (!err) {
           this.log.debug({ method, ms }, 'CRI call');
           resolve(res);
@@ -140,6 +171,9 @@ export class CriClient {
   listContainers(req: T.ListContainersRequest = {}, o?: CallOptions) { return this.rt<T.ListContainersResponse>('ListContainers', req, o); }
   containerStatus(req: T.ContainerStatusRequest, o?: CallOptions) { return this.rt<T.ContainerStatusResponse>('ContainerStatus', req, o); }
   updateContainerResources(req: T.UpdateContainerResourcesRequest, o?: CallOptions) { return this.rt<T.UpdateContainerResourcesResponse>('UpdateContainerResources', req, o); }
+  exec(req: T.ExecRequest, o?: CallOptions) { return this.rt<T.ExecResponse>('Exec', req, o); }
+  attach(req: T.AttachRequest, o?: CallOptions) { return this.rt<T.AttachResponse>('Attach', req, o); }
+  portForward(req: T.PortForwardRequest, o?: CallOptions) { return this.rt<T.PortForwardResponse>('PortForward', req, o); }
   execSync(req: T.ExecSyncRequest, o?: CallOptions) { return this.rt<T.ExecSyncResponse>('ExecSync', req, o, this.plusRequestTimeout(req.timeout as number | undefined, true)); }
 
   // --- ImageService ----------------------------------------------------------------------

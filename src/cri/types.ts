@@ -84,6 +84,12 @@ export type { UpdateContainerResourcesRequest } from './generated/runtime/v1/Upd
 export type { UpdateContainerResourcesResponse__Output as UpdateContainerResourcesResponse } from './generated/runtime/v1/UpdateContainerResourcesResponse.ts';
 export type { ExecSyncRequest } from './generated/runtime/v1/ExecSyncRequest.ts';
 export type { ExecSyncResponse__Output as ExecSyncResponse } from './generated/runtime/v1/ExecSyncResponse.ts';
+export type { ExecRequest } from './generated/runtime/v1/ExecRequest.ts';
+export type { ExecResponse__Output as ExecResponse } from './generated/runtime/v1/ExecResponse.ts';
+export type { AttachRequest } from './generated/runtime/v1/AttachRequest.ts';
+export type { AttachResponse__Output as AttachResponse } from './generated/runtime/v1/AttachResponse.ts';
+export type { PortForwardRequest } from './generated/runtime/v1/PortForwardRequest.ts';
+export type { PortForwardResponse__Output as PortForwardResponse } from './generated/runtime/v1/PortForwardResponse.ts';
 export type { StatusRequest } from './generated/runtime/v1/StatusRequest.ts';
 export type { StatusResponse__Output as StatusResponse } from './generated/runtime/v1/StatusResponse.ts';
 export type { ListImagesRequest } from './generated/runtime/v1/ListImagesRequest.ts';

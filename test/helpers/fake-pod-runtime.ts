@@ -28,6 +28,10 @@ export class FakePodRuntime implements PodRuntime {
     return { exitCode: 0, stdout: '', stderr: '' };
   }
 
+  async streamingUrl(): Promise<string> {
+    throw new Error('the fake runtime has no streaming server');
+  }
+
   async health(): Promise<RuntimeHealth> {
     return { runtimeReady: this.healthy, networkReady: this.healthy, message: this.healthy ? '' : 'fake runtime stopped' };
   }

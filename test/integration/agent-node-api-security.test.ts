@@ -91,6 +91,7 @@ before(async () => {
     tls: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: auth.clientCaPem },
     authenticate: auth.authenticate, authorize: auth.authorize,
     pods: () => [pod], podLogsDir: logs, healthy: () => true, logger: silent,
+    streamingUrl: async () => { throw new Error('no runtime in this test'); },
   });
 });
 
@@ -208,7 +209,8 @@ test('bad input gets a clear 4xx: unknown pod or container 404, invalid names 40
     ['/containerLogs/Default/web/app', 400, /invalid namespace/],
     ['/containerLogs/default/web%20x/app', 400, /invalid pod name/],
     ['/containerLogs/default/web/app?tailLines=-1', 400, /tailLines/],
-    ['/exec/default/web/app', 404, /404 page not found/],
+    ['/exec/default/web/app', 400, /Upgrade request required/],
+    ['/nothing/here', 404, /404 page not found/],
   ];
   for (const [path, status, body] of cases) {
     const answer = await get(path, { as: 'alice' });

@@ -13,10 +13,10 @@ const UID = 'uid-1';
 const NOW = 1_000_000;
 const app = (name: string, image = 'busybox'): V1Container => ({ name, image });
 
-function pod(opts: { containers?: V1Container[]; init?: V1Container[]; restartPolicy?: string; hostNetwork?: boolean } = {}): V1Pod {
+function pod(opts: { containers?: V1Container[]; init?: V1Container[]; ephemeral?: V1Container[]; restartPolicy?: string; hostNetwork?: boolean } = {}): V1Pod {
   return {
     metadata: { name: 'web', namespace: 'default', uid: UID },
-    spec: { containers: opts.containers ?? [app('a')], initContainers: opts.init, restartPolicy: opts.restartPolicy, hostNetwork: opts.hostNetwork },
+    spec: { containers: opts.containers ?? [app('a')], initContainers: opts.init, ephemeralContainers: opts.ephemeral, restartPolicy: opts.restartPolicy, hostNetwork: opts.hostNetwork },
   };
 }
 
@@ -45,7 +45,7 @@ function describe(actions: PodAction[]): string[] {
       case 'killPod': return 'killPod';
       case 'createSandbox': return `createSandbox#${a.attempt}`;
       case 'killContainer': return a.gracePeriodSeconds !== undefined ? `kill ${a.name} grace=${a.gracePeriodSeconds}` : `kill ${a.name}`;
-      case 'startContainer': return `${a.init ? 'startInit' : 'start'} ${a.name}#${a.attempt}`;
+      case 'startContainer': return `${a.ephemeral ? 'startEphemeral' : a.init ? 'startInit' : 'start'} ${a.name}#${a.attempt}`;
       case 'wait': return `wait ${a.name} ${a.reason}`;
     }
   });
@@ -115,6 +115,11 @@ const rows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; backof
   { name: 'sidecar exited and in backoff: CrashLoopBackOff', pod: pod({ init: [sidecar('s')] }), observed: observed([sandbox()], [ctr('s', 'exited', { exitCode: 1, finishedAtMs: NOW - 2000 }), ctr('a', 'running')]), backoff: backoffAfter('s', 1, 2000, sidecar('s')), want: ['wait s CrashLoopBackOff'] },
   { name: 'sidecar liveness failed: restart it', pod: pod({ init: [sidecar('s')] }), observed: observed([sandbox()], [ctr('s', 'running', { spec: sidecar('s') }), ctr('a', 'running')]), probes: verdicts({ 's-0': { liveness: 'failure' } }), want: ['kill s', 'startInit s#1'] },
   { name: 'Job-style: app done under Never, sidecar running: stop the pod', pod: pod({ init: [sidecar('s')], restartPolicy: 'Never' }), observed: observed([sandbox()], [ctr('s', 'running', { spec: sidecar('s') }), ctr('a', 'exited', { exitCode: 0 })]), want: ['killPod'] },
+  // Ephemeral containers (kubectl debug): started once in the running sandbox, never restarted.
+  { name: 'ephemeral container added to a running pod: start it', pod: pod({ ephemeral: [app('dbg')] }), observed: observed([sandbox()], [ctr('a', 'running')]), want: ['startEphemeral dbg#0'] },
+  { name: 'ephemeral container starts even while init is in progress', pod: pod({ init: [app('i')], ephemeral: [app('dbg')] }), observed: observed([sandbox()], [ctr('i', 'running')]), want: ['startEphemeral dbg#0'] },
+  { name: 'ephemeral container that exited is not restarted', pod: pod({ ephemeral: [app('dbg')] }), observed: observed([sandbox()], [ctr('a', 'running'), ctr('dbg', 'exited', { exitCode: 1 })]), want: [] },
+  { name: 'a completed pod starts no ephemeral container', pod: pod({ restartPolicy: 'Never', ephemeral: [app('dbg')] }), observed: observed([sandbox()], [ctr('a', 'exited', { exitCode: 0 })]), want: ['killPod'] },
   { name: 'initialized pod: a regular init container is not run again', pod: pod({ init: [app('i'), sidecar('s')] }), observed: observed([sandbox()], [ctr('s', 'running', { spec: sidecar('s') }), ctr('a', 'running')]), want: [] },
 ];
 

@@ -1,15 +1,18 @@
 // The pod lifecycle event generator: relist the runtime every period (containerd 1.6 has no
 // event stream), diff against the last relist, and emit the UIDs of pods that changed, so
-// only those pods' workers wake up.
+// only those pods' workers wake up. Each relist is timed, the time since the previous one began
+// is the interval (kubelet_pleg_relist_*), and what it found sets the running pods and containers.
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { PodRuntime } from '../../cri/runtime-manager/pod-runtime.ts';
 import { changedPods, snapshotOf, type PodFingerprint } from './pleg-diff.ts';
+import type { PlegMetrics } from '../metrics/agent-metrics.ts';
 
 export interface PlegOptions {
   periodMs: number;
   /** Snapshot of the startup relist, so that pods seen then do not all wake at once. */
   initial?: ReadonlyMap<string, PodFingerprint>;
+  metrics?: PlegMetrics;
 }
 
 export function podLifecycleEvents(runtime: PodRuntime, logger: Logger, opts: PlegOptions): Observable<string> {
@@ -17,13 +20,20 @@ export function podLifecycleEvents(runtime: PodRuntime, logger: Logger, opts: Pl
     let last: ReadonlyMap<string, PodFingerprint> = opts.initial ?? new Map();
     let timer: NodeJS.Timeout | undefined;
     let closed = false;
+    let lastStartedMs: number | undefined;
     const relist = async () => {
+      const startedMs = performance.now();
+      const intervalSeconds = lastStartedMs === undefined ? undefined : (startedMs - lastStartedMs) / 1000;
+      lastStartedMs = startedMs;
       try {
-        const next = snapshotOf(await runtime.relist());
+        const pods = await runtime.relist();
+        opts.metrics?.relisted((performance.now() - startedMs) / 1000, intervalSeconds, pods);
+        const next = snapshotOf(pods);
         if (closed) return;
         for (const uid of changedPods(last, next)) subscriber.next(uid);
         last = next;
       } catch (err) {
+        opts.metrics?.relisted((performance.now() - startedMs) / 1000, intervalSeconds, undefined);
         logger.warn({ err }, 'PLEG relist failed');
       }
       if (!closed) timer = setTimeout(relist, opts.periodMs);

@@ -2,7 +2,7 @@
 // holds (RuntimePodStatus), what the last sync could not do (SyncResult) and the prober's
 // verdicts. PURE: the clock and the node's facts come in through ctx. A terminal phase never
 // changes back, and keeps the reason and message it was given (DeadlineExceeded, Evicted, ...).
-import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { RuntimePodStatus, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
 import { containerStatus } from './container-statuses.ts';
 import { podConditions } from './conditions.ts';
@@ -57,6 +57,12 @@ export function generatePodStatus(pod: V1Pod, observed: RuntimePodStatus, sync: 
     status.podIPs = podIPs.map(ip => ({ ip }));
   }
   if (initSpecs.length) status.initContainerStatuses = initStatuses;
+  // Ephemeral containers (kubectl debug) are never ready and never decide the phase.
+  const ephemeral = (pod.spec?.ephemeralContainers ?? []).map(spec => ({
+    ...containerStatus({ spec: spec as V1Container, instances: instancesOf(spec.name), isInit: false, defaultWaitingReason: 'ContainerCreating', sync, runtimeName, probeResults }),
+    ready: false,
+  }));
+  if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral;
   if (terminal && previous.reason) status.reason = previous.reason;
   if (terminal && previous.message) status.message = previous.message;
   return status;

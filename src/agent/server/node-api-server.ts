@@ -3,20 +3,28 @@
 //   → parse the request target (400) → cap the body (413)
 //   → authenticate (401) → authorize (403, or 500 when the API server cannot be asked)
 //   → route (404 / 405) → answer.
-// Routes: /healthz, /pods (the pods this agent runs, as a PodList) and
+// Routes: /healthz, /pods (the pods this agent runs, as a PodList), /metrics (the agent's
+// Prometheus metrics, src/agent/metrics/) and
 // /containerLogs/<ns>/<pod>/<container>, which the API server's node proxy reaches for
-// `kubectl logs`. No request, however malformed, may throw out of here: each failure is
-// answered and logged with its cause.
+// `kubectl logs`; and, as HTTP upgrades, /exec, /attach and /portForward (streaming.ts), which
+// are relayed to the runtime's streaming server once admitted the same way. No request, however
+// malformed, may throw out of here: each failure is answered and logged with its cause.
+import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
+import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Authenticator, RequestUser } from './auth/authenticate.ts';
 import { nodeRequestAttributes, type Authorizer } from './auth/authorize.ts';
-import { readContainerLog, tail } from './cri-log.ts';
+import { attemptFor, chooseLogInstance, containerLogDir, logAttempts, parseLogQuery, streamLogFile } from './cri-log.ts';
 import { listen, type RunningServer } from './healthz-server.ts';
 import { isDnsLabel, isDnsSubdomain } from './object-names.ts';
 import { parseRequestTarget, type RequestTarget } from './request-target.ts';
+import { relayToRuntime, streamRequestOf, STREAMING_ROOTS } from './streaming.ts';
+import { refuseUpgrade } from '../../util/http-upgrade.ts';
+import type { Duplex } from 'node:stream';
+import type { StreamRequest } from '../../cri/runtime-manager/pod-runtime.ts';
 
 export interface NodeApiServerOptions {
   port: number;
@@ -26,8 +34,12 @@ export interface NodeApiServerOptions {
   authenticate: Authenticator;
   authorize: Authorizer;
   pods: () => V1Pod[];
+  /** The runtime's streaming server for an exec, attach or port-forward session. */
+  streamingUrl: (req: StreamRequest) => Promise<string>;
   podLogsDir: string;
   healthy: () => boolean;
+  /** /metrics: the Prometheus exposition (authorized as nodes/metrics); absent: no route. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   logger: Logger;
   /** Request bodies past this are refused with 413 (no endpoint here takes one). Default 1 MiB. */
   maxBodyBytes?: number;
@@ -38,6 +50,8 @@ interface Answer {
   body: string;
   type?: string;
   headers?: Record<string, string>;
+  /** Instead of body: writes the answer as it comes (headers are sent first); `signal` aborts when the client goes. */
+  stream?: (res: ServerResponse, signal: AbortSignal) => Promise<void>;
 }
 
 const text = (status: number, body: string, headers?: Record<string, string>): Answer => ({ status, body, headers });
@@ -64,6 +78,20 @@ function match(pattern: string[], segments: string[]): Record<string, string> | 
   return params;
 }
 
+/** Writes one chunk of a streamed answer; resolves once the client can take more (or has gone). */
+function writeChunk(res: ServerResponse, chunk: Buffer, signal: AbortSignal): Promise<void> {
+  if (res.write(chunk) || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', done);
+  });
+}
+
 /** Reads and discards a request body, answering whether it stayed within `max` bytes. */
 function bodyWithin(req: IncomingMessage, max: number): Promise<boolean> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -88,64 +116,132 @@ export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningS
   const { logger } = opts;
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
 
+  /**
+   * `kubectl logs` (the API server's pods/log reaches here): one instance's log file, chosen from
+   * the pod's status as the kubelet chooses it, streamed under the kubelet's log options; with
+   * follow=true, on until the instance has stopped and its file is drained, or the client goes.
+   * Bad options are 400, and so is a container without the instance asked for (the kubelet's texts).
+   */
   async function containerLogs({ params, target }: RouteContext): Promise<Answer> {
     const { namespace, pod: podName, container } = params;
     if (!isDnsLabel(namespace)) return text(400, `invalid namespace ${JSON.stringify(namespace)}: not a DNS label\n`);
     if (!isDnsSubdomain(podName)) return text(400, `invalid pod name ${JSON.stringify(podName)}: not a DNS subdomain\n`);
     if (!isDnsLabel(container)) return text(400, `invalid container name ${JSON.stringify(container)}: not a DNS label\n`);
-    const tailLines = target.query.get('tailLines');
-    if (tailLines !== null && !/^\d{1,9}$/.test(tailLines)) return text(400, `tailLines must be a non-negative integer, got ${JSON.stringify(tailLines)}\n`);
+    const query = parseLogQuery(target.query, Date.now());
+    if (!query.ok) return text(400, query.message);
     const pod = opts.pods().find((p) => (p.metadata?.namespace ?? 'default') === namespace && p.metadata?.name === podName);
-    if (!pod?.metadata?.uid) return text(404, `pod "${namespace}/${podName}" does not exist on this node\n`);
+    const uid = pod?.metadata?.uid;
+    if (!pod || !uid) return text(404, `pod "${namespace}/${podName}" does not exist on this node\n`);
     const spec = pod.spec;
     const known = [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])].some((c) => c.name === container);
     if (!known) return text(404, `container "${container}" not found in pod "${namespace}/${podName}"\n`);
-    const log = await readContainerLog(opts.podLogsDir, namespace, podName, pod.metadata.uid, container, target.query.get('previous') === 'true');
-    if (log === undefined) return text(404, `no logs for container "${container}" in pod "${namespace}/${podName}"\n`);
-    return text(200, tail(log, tailLines === null ? undefined : Number(tailLines)));
+    const noLogs = text(404, `no logs for container "${container}" in pod "${namespace}/${podName}"\n`);
+    const dir = containerLogDir(opts.podLogsDir, namespace, podName, uid, container);
+    if (!dir) return noLogs;
+    const instance = chooseLogInstance(pod, container, query.previous);
+    if (instance && !instance.ok) return text(400, instance.message);
+    const attempts = await logAttempts(dir);
+    const attempt = attemptFor(attempts, instance, query.previous);
+    if (attempt === undefined) {
+      return query.previous && !instance ? text(400, `previous terminated container "${container}" in pod "${podName}" not found`) : noLogs;
+    }
+    const path = join(dir, `${attempt}.log`);
+    let file: FileHandle;
+    try {
+      file = await open(path, 'r');
+    } catch {
+      return noLogs;
+    }
+    // Followed while this very instance runs, as the pod's latest status says.
+    const running = (): boolean => {
+      if (!instance?.ok) return false;
+      const now = opts.pods().find((p) => p.metadata?.uid === uid)?.status;
+      const cs = [...(now?.containerStatuses ?? []), ...(now?.initContainerStatuses ?? []), ...(now?.ephemeralContainerStatuses ?? [])].find((c) => c.name === container);
+      return !!cs?.state?.running && cs.containerID === instance.containerId;
+    };
+    return {
+      status: 200, body: '',
+      stream: (res, signal) => streamLogFile(file, path, { ...query.options, running, signal, write: (chunk) => writeChunk(res, chunk, signal) }),
+    };
   }
 
   const routes: Route[] = [
     { pattern: ['healthz'], get: () => (opts.healthy() ? text(200, 'ok') : text(500, 'not healthy')) },
     { pattern: ['pods'], get: () => podList() },
     { pattern: ['pods', ''], get: () => podList() },
+    ...(opts.metrics ? [{ pattern: ['metrics'], get: metricsAnswer }] : []),
     { pattern: ['containerLogs', ':namespace', ':pod', ':container'], get: containerLogs },
   ];
+  async function metricsAnswer(): Promise<Answer> {
+    const { contentType, body } = await opts.metrics!();
+    return { status: 200, type: contentType, body };
+  }
   const podList = (): Answer => ({
     status: 200, type: 'application/json', body: JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: opts.pods() }),
   });
 
-  async function answer(req: IncomingMessage): Promise<Answer> {
+  /** What every request passes, plain or upgrade: its target parsed, its caller authenticated and authorized. */
+  async function admit(req: IncomingMessage, upgrade: boolean): Promise<{ ok: true; target: RequestTarget; user: RequestUser } | { ok: false; answer: Answer }> {
     const method = req.method ?? '';
     const parsed = parseRequestTarget(req.url);
     if (!parsed.ok) {
       logger.debug({ method, why: parsed.problem }, 'node API: bad request target');
-      return text(400, `400 Bad Request: ${parsed.problem}\n`, { connection: 'close' });
+      return { ok: false, answer: text(400, `400 Bad Request: ${parsed.problem}\n`, { connection: 'close' }) };
     }
     const { target } = parsed;
-    if (!(await bodyWithin(req, maxBodyBytes))) {
+    // An upgraded connection's bytes belong to the stream, not to a body.
+    if (!upgrade && !(await bodyWithin(req, maxBodyBytes))) {
       logger.info({ method, path: target.path, maxBodyBytes }, 'node API: request body too large');
-      return text(413, `request body larger than ${maxBodyBytes} bytes\n`, { connection: 'close' });
+      return { ok: false, answer: text(413, `request body larger than ${maxBodyBytes} bytes\n`, { connection: 'close' }) };
     }
 
     const authn = await opts.authenticate(req);
     if (!authn.ok) {
       logger.info({ method, path: target.path, why: authn.reason }, 'node API: unauthenticated request refused');
-      return text(401, 'Unauthorized');
+      return { ok: false, answer: text(401, 'Unauthorized') };
     }
     const decision = await opts.authorize(authn.user, nodeRequestAttributes(method, target.path, opts.nodeName));
     if (!decision.allowed) {
       logger.info({ method, path: target.path, user: authn.user.name, groups: authn.user.groups, status: decision.status, why: decision.reason ?? decision.message }, 'node API: request not authorized');
-      return text(decision.status, decision.message);
+      return { ok: false, answer: text(decision.status, decision.message) };
     }
+    return { ok: true, target, user: authn.user };
+  }
+
+  async function answer(req: IncomingMessage): Promise<Answer> {
+    const method = req.method ?? '';
+    const admitted = await admit(req, false);
+    if (!admitted.ok) return admitted.answer;
+    const { target } = admitted;
+    if (STREAMING_ROOTS.has(target.segments[0] ?? '')) return text(400, 'Upgrade request required\n');
 
     for (const route of routes) {
       const params = match(route.pattern, target.segments);
       if (!params) continue;
       if (method !== 'GET') return text(405, `method ${method} not allowed on ${target.path}\n`, { allow: 'GET' });
-      return route.get({ params, target, user: authn.user });
+      return route.get({ params, target, user: admitted.user });
     }
     return text(404, '404 page not found\n');
+  }
+
+  /** exec, attach, portForward: admitted like any request, then handed to the runtime's streaming server. */
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const admitted = await admit(req, true);
+    if (!admitted.ok) return refuseUpgrade(socket, admitted.answer.status, admitted.answer.body.endsWith('\n') ? admitted.answer.body : `${admitted.answer.body}\n`);
+    const { target, user } = admitted;
+    if (!STREAMING_ROOTS.has(target.segments[0] ?? '')) return refuseUpgrade(socket, 404, '404 page not found\n');
+    const session = streamRequestOf(target, opts.pods());
+    if (!session.ok) return refuseUpgrade(socket, session.status, `${session.message}\n`);
+    let url: string;
+    try {
+      url = await opts.streamingUrl(session.request);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      logger.info({ pod: session.pod, kind: session.request.kind, err: message }, 'node API: the runtime refused a stream');
+      return refuseUpgrade(socket, 500, `${message}\n`);
+    }
+    logger.info({ pod: session.pod, kind: session.request.kind, user: user.name }, 'node API: stream session');
+    relayToRuntime(req, socket, head, url, logger);
   }
 
   const server = createServer({
@@ -155,12 +251,28 @@ export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningS
     // token. Verification happens here; authenticate() reads its verdict (socket.authorized).
     ...(opts.tls.clientCaPem ? { requestCert: true, rejectUnauthorized: false, ca: opts.tls.clientCaPem } : {}),
   }, (req: IncomingMessage, res: ServerResponse) => {
-    answer(req).then((a) => {
-      res.writeHead(a.status, { 'content-type': a.type ?? 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...a.headers }).end(a.body);
+    answer(req).then(async (a) => {
+      res.writeHead(a.status, { 'content-type': a.type ?? 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...a.headers });
+      if (!a.stream) return void res.end(a.body);
+      // Headers now, so a follower that waits for the first line already has its answer.
+      res.flushHeaders();
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
+      // The client may have gone while the answer was being prepared ('close' came already).
+      if (res.destroyed || req.socket.destroyed) gone.abort();
+      await a.stream(res, gone.signal);
+      res.end();
     }).catch((err: unknown) => {
       logger.error({ err, method: req.method, url: req.url?.slice(0, 200) }, 'node API: request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
       else res.destroy();
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => logger.debug({ err }, 'node API: upgraded connection failed'));
+    upgrade(req, socket, head).catch((err: unknown) => {
+      logger.error({ err, url: req.url?.slice(0, 200) }, 'node API: stream request failed');
+      refuseUpgrade(socket, 500, 'internal error\n');
     });
   });
   server.on('tlsClientError', (err) => logger.debug({ err }, 'node API: TLS handshake failed'));

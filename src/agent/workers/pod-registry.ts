@@ -17,6 +17,10 @@ export interface PodRecord {
   admission?: AdmitResult;
   /** The pod worker's state: changed only through changeWorkerState (pod-worker-state.ts). */
   worker: PodWorkerStatus;
+  /** When a source first told of this UID (ms since epoch): kubelet_pod_start_duration_seconds counts from here. */
+  firstSeenMs?: number;
+  /** A change that matters to a sync arrived since the worker last took it (the kubelet's UPDATE). */
+  updatedSinceSync?: boolean;
 }
 
 /** Does the change matter to a sync? Status and bookkeeping fields do not, except the conditions
@@ -55,11 +59,13 @@ export class PodRegistry {
       const changed = podChangedForSync(record.pod, pod);
       record.pod = pod;
       record.removed = false;
+      if (changed) record.updatedSinceSync = true;
       // Our own status writes echo back as updates; like the kubelet, only a change in
       // what the pod asks for wakes its worker.
       return changed || wasRemoved ? uid : undefined;
     } else {
-      this.pods.set(uid, { uid, pod, source: update.source, removed: false, worker: initialWorkerStatus(Date.now()) });
+      const now = Date.now();
+      this.pods.set(uid, { uid, pod, source: update.source, removed: false, worker: initialWorkerStatus(now), firstSeenMs: now });
     }
     return uid;
   }

@@ -8,7 +8,9 @@
 //   sync         volumes ready, then the runtime manager executes the pod's actions, then the
 //                resulting status goes to the status manager, and the prober follows the new
 //                container instances (its verdicts wake the pod again).
-// Every state change goes through changeWorkerState, which writes the log line.
+// Every state change goes through changeWorkerState, which writes the log line. Each sync is
+// timed by its operation type (kubelet_pod_worker_duration_seconds), and the status that first
+// shows the pod Running gives kubelet_pod_start_duration_seconds (since the pod was first seen).
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { filter } from 'rxjs';
@@ -33,6 +35,7 @@ import type { ProbeResultsView } from '../../pod/probe-results.ts';
 import { DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, msUntilActiveDeadline } from '../../pod/active-deadline.ts';
 import { KUBELET_CONDITION_TYPES } from '../pod-status/conditions.ts';
 import { clampTimerMs, MAX_TIMER_MS } from '../../util/timer-limit.ts';
+import { isPodStart, podWorkerOperation, type PodWorkerMetrics, type PodWorkerOperation } from '../metrics/agent-metrics.ts';
 
 export type GeneratePodStatus = (pod: V1Pod, observed: RuntimePodStatus, sync: SyncResult | undefined,
   ctx: { hostIP: string; podIPs: string[]; now: Date; runtimeName?: string; probeResults?: ProbeResultsView }) => V1PodStatus;
@@ -56,6 +59,8 @@ export interface PodWorkerDeps {
   syncContext: SyncContext;
   generatePodStatus: GeneratePodStatus;
   logger: Logger;
+  /** Sync durations and pod start latency; default: not recorded. */
+  metrics?: PodWorkerMetrics;
 }
 
 export interface PodWorkerOutcome {
@@ -113,6 +118,9 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     const status = deps.generatePodStatus(pod, observed, result, {
       hostIP: deps.hostIP(), podIPs, now: new Date(), runtimeName: deps.runtimeName(), probeResults: deps.prober.results,
     });
+    if (deps.metrics && r.firstSeenMs !== undefined && isPodStart(latestPhase(r), status.phase)) {
+      deps.metrics.podStarted((Date.now() - r.firstSeenMs) / 1000);
+    }
     statusManager.set(r.pod, status);
     return status;
   }
@@ -273,15 +281,16 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
       .catch((err) => logger.warn({ pod: podFullName(r.pod), uid: r.uid, err: String(err) }, 'mirror pod not created'));
   }
 
-  return async function podWorkerSync(uid: string): Promise<PodWorkerOutcome> {
-    const r = registry.get(uid);
-    if (!r) return { uid };
+  /** The steps of one wake; `took.operation` follows them (the kubelet's operation type). */
+  async function runSteps(r: PodRecord, updated: boolean, took: { operation: PodWorkerOperation | undefined }): Promise<PodWorkerOutcome> {
+    const uid = r.uid;
     let outcome: PodWorkerOutcome = { uid };
     let mirrorEnsured = false;
     // A step that changes the facts (admission, a sync that ends in a final phase) is followed
     // by the next one in the same wake; at most admit → sync → stopFinished.
     for (;;) {
       const step = nextPodWorkerStep(podWorkerFactsOf(r, latestStatus(r), deps.api !== undefined, Date.now()));
+      took.operation = podWorkerOperation(took.operation, step.kind, updated);
       if ('ensureMirror' in step && step.ensureMirror && !mirrorEnsured) {
         mirrorEnsured = true;
         await ensureMirror(r);
@@ -301,6 +310,20 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
           continue;
         }
       }
+    }
+  }
+
+  return async function podWorkerSync(uid: string): Promise<PodWorkerOutcome> {
+    const r = registry.get(uid);
+    if (!r) return { uid };
+    const started = performance.now();
+    const updated = r.updatedSinceSync === true;
+    r.updatedSinceSync = false;
+    const took = { operation: undefined as PodWorkerOperation | undefined };
+    try {
+      return await runSteps(r, updated, took);
+    } finally {
+      if (took.operation) deps.metrics?.workerDone(took.operation, (performance.now() - started) / 1000);
     }
   };
 }

@@ -7,7 +7,9 @@
 //      with restartPolicy Always) must only have started (its startup probe passed) for the next;
 //   3. app containers: start missing ones, restart exited ones per restartPolicy (with backoff),
 //      replace running ones whose spec changed or whose liveness or startup probe failed;
-//      sidecars restart whenever they exit; no app container left to run → stop the sandbox.
+//      sidecars restart whenever they exit; no app container left to run → stop the sandbox;
+//   4. ephemeral containers (kubectl debug) start once in a running sandbox, even before init is
+//      done, and are never restarted.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ObservedContainer, ObservedSandbox, RuntimePodStatus } from './pod-runtime.ts';
 import { containerBackoffKey, type BackoffView } from './backoff.ts';
@@ -22,7 +24,9 @@ export type PodAction =
   | { type: 'killContainer'; containerId: string; name: string; reason: string; message: string;
       /** A failed probe's own terminationGracePeriodSeconds, which wins over the pod's. */
       gracePeriodSeconds?: number }
-  | { type: 'startContainer'; name: string; init: boolean; attempt: number; reason: string; backoffKey: string }
+  | { type: 'startContainer'; name: string; init: boolean; attempt: number; reason: string; backoffKey: string;
+      /** From spec.ephemeralContainers (kubectl debug). */
+      ephemeral?: true }
   /** A container that should start but must wait out its restart backoff first. */
   | { type: 'wait'; name: string; reason: 'CrashLoopBackOff'; message: string; retryAfterMs: number };
 
@@ -59,16 +63,34 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
   }
 
   const sandbox = sandboxDecision.sandbox;
+  const next = runningSandboxActions(pod, uid, sandbox, observed, backoff, now, probes);
+  // A pod being stopped starts nothing new, ephemeral containers included.
+  if (next.some(a => a.type === 'killPod')) return { sandboxId: sandbox.id, actions: next };
+  return { sandboxId: sandbox.id, actions: [...ephemeralStarts(pod, uid, observed), ...next] };
+}
+
+/** Ephemeral containers never started in any sandbox of the pod: start them, once. */
+function ephemeralStarts(pod: V1Pod, uid: string, observed: RuntimePodStatus): PodAction[] {
+  return (pod.spec?.ephemeralContainers ?? [])
+    .filter(c => !observed.containers.some(o => o.name === c.name))
+    .map(c => ({ ...start(uid, c as V1Container, false, observed.containers, 'Ephemeral container requested'), ephemeral: true as const }));
+}
+
+/** Rules 2 and 3, in a sandbox that is ready. */
+function runningSandboxActions(
+  pod: V1Pod, uid: string, sandbox: ObservedSandbox, observed: RuntimePodStatus, backoff: BackoffView, now: number, probes: ProbeResultsView,
+): PodAction[] {
+  const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
+  const initContainers = pod.spec?.initContainers ?? [];
+  const containers = pod.spec?.containers ?? [];
   const inSandbox = observed.containers.filter(c => c.sandboxId === sandbox.id);
 
   // Once an app container exists in this sandbox the pod is initialized: init containers are not run again.
   const initialized = containers.some(c => newestByName(c.name, inSandbox));
   if (!initialized) {
     const init = initContainerActions(pod, uid, initContainers, inSandbox, observed.containers, backoff, now, probes);
-    if (init.kind === 'failed') {
-      return { sandboxId: sandbox.id, actions: [{ type: 'killPod', reason: `Init container ${init.name} failed and restartPolicy is Never` }] };
-    }
-    if (init.kind === 'inProgress') return { sandboxId: sandbox.id, actions: init.actions };
+    if (init.kind === 'failed') return [{ type: 'killPod', reason: `Init container ${init.name} failed and restartPolicy is Never` }];
+    if (init.kind === 'inProgress') return init.actions;
   }
 
   const actions: PodAction[] = [];
@@ -106,10 +128,10 @@ export function computePodActions(pod: V1Pod, observed: RuntimePodStatus, backof
   }
   if (keep === 0 && actions.length === 0) {
     // No app container runs and none will: stop the sandbox (sidecars too), the pod is complete.
-    return { sandboxId: sandbox.id, actions: isAlive(observed) ? [{ type: 'killPod', reason: 'All containers have completed' }] : [] };
+    return isAlive(observed) ? [{ type: 'killPod', reason: 'All containers have completed' }] : [];
   }
   const sidecars = initContainers.filter(isSidecar).flatMap(c => sidecarActions(uid, c, inSandbox, observed.containers, backoff, now, probes, pod));
-  return { sandboxId: sandbox.id, actions: [...sidecars, ...actions] };
+  return [...sidecars, ...actions];
 }
 
 /** A running sidecar is kept; one that exited (or failed a probe) starts again, whatever the pod's restartPolicy. */

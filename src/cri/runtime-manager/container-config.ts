@@ -24,6 +24,8 @@ export interface ContainerConfigInput {
   terminationMessageHostPath: string;
   devices: ContainerDeviceOptions | undefined;
   allowPrivileged: boolean;
+  /** Join this container's process namespace (an ephemeral container's targetContainerName). */
+  pidTargetId?: string;
   env: EnvSources;
   /** The container's volume mounts, from its resolved env (subPathExpr expands against it). */
   volumeMounts?: (env: ReadonlyArray<{ key: string; value: string }>) => Promise<VolumeMount[]>;
@@ -65,7 +67,7 @@ export async function buildContainerConfig(input: ContainerConfigInput): Promise
     tty: container.tty === true,
     linux: {
       resources: containerResources(pod, container),
-      securityContext: containerSecurityContext(pod, container, input.imageUser, input.allowPrivileged),
+      securityContext: containerSecurityContext(pod, container, input.imageUser, input.allowPrivileged, input.pidTargetId),
     },
   };
 }

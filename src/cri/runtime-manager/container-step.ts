@@ -11,7 +11,7 @@ import { ensureImage } from './image-step.ts';
 import { createTerminationMessageFile } from './termination-message.ts';
 import { shouldMountEtcHosts, writeEtcHostsFile } from './etc-hosts.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
-import { step, type ExecutorDeps } from './executor-deps.ts';
+import { step, type ContainerType, type ExecutorDeps } from './executor-deps.ts';
 import { runLifecycleHook } from './lifecycle-hooks.ts';
 import { killContainer } from './kill-step.ts';
 import type { PodRef } from '../../pod/pod-ref.ts';
@@ -19,16 +19,28 @@ import type { PodRef } from '../../pod/pod-ref.ts';
 export interface ContainerStart {
   pod: V1Pod;
   container: V1Container;
+  /** Which list of the spec it is in (the kubelet's container_type label). */
+  containerType: ContainerType;
   attempt: number;
   backoffKey: string;
   sandboxId: string;
   sandboxConfig: PodSandboxConfig;
   runtimeHandler: string;
   podIPs: string[];
+  /** An ephemeral container's target: the running container whose process namespace it joins. */
+  pidTargetId?: string;
 }
 
-/** Returns true when the container was started. */
+/** Returns true when the container was started. Counted as the kubelet counts a start: every
+ * attempt past the restart backoff, and a failure under its reason (the container's waiting reason). */
 export async function startContainer(deps: ExecutorDeps, ref: PodRef, s: ContainerStart, ctx: SyncContext, result: SyncResultBuilder): Promise<boolean> {
+  deps.metrics.containerStarting(s.containerType);
+  const started = await startContainerSteps(deps, ref, s, ctx, result);
+  if (!started) deps.metrics.containerStartFailed(s.containerType, result.build().waiting[s.container.name]?.reason ?? 'Unknown');
+  return started;
+}
+
+async function startContainerSteps(deps: ExecutorDeps, ref: PodRef, s: ContainerStart, ctx: SyncContext, result: SyncResultBuilder): Promise<boolean> {
   const { pod, container } = s;
   const name = container.name;
   const image = await ensureImage(deps, ref, pod, container, s.sandboxConfig, s.runtimeHandler, ctx.getSecret.bind(ctx), result);
@@ -44,6 +56,7 @@ export async function startContainer(deps: ExecutorDeps, ref: PodRef, s: Contain
       etcHostsHostPath,
       pod, container, attempt: s.attempt, imageRef: image.imageRef, imageUser: image.user, terminationMessageHostPath, devices,
       allowPrivileged: deps.allowPrivileged,
+      ...(s.pidTargetId ? { pidTargetId: s.pidTargetId } : {}),
       env: { nodeName: ctx.nodeName, hostIP: ctx.hostIP, podIPs: s.podIPs, getSecret: ctx.getSecret.bind(ctx), getConfigMap: ctx.getConfigMap.bind(ctx) },
       volumeMounts: ctx.volumeMounts ? (env) => ctx.volumeMounts!(container, env) : undefined,
     });

@@ -2,10 +2,10 @@
 // kubelet's order (kill pod, create sandbox, kill containers, start init container, start
 // containers). A failed sandbox or init container ends the sync; a failed app container does
 // not keep the others from starting.
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { PodSandboxConfig } from '../types.ts';
 import type { RuntimePodStatus, SyncContext, SyncResult } from './pod-runtime.ts';
-import { computePodActions } from './compute-pod-actions.ts';
+import { computePodActions, type PodAction } from './compute-pod-actions.ts';
 import { buildSandboxConfig } from './sandbox-config.ts';
 import { createSandbox, runtimeHandlerOf } from './sandbox-step.ts';
 import { startContainer } from './container-step.ts';
@@ -34,7 +34,13 @@ export async function executePodActions(deps: ExecutorDeps, pod: V1Pod, observed
   if (existing) {
     sandbox = { id: existing.id, config: buildSandboxConfig(pod, existing.attempt, deps), runtimeHandler: existing.runtimeHandler, ips: existing.ips };
   }
-  const specOf = (name: string, init: boolean) => (init ? pod.spec?.initContainers : pod.spec?.containers)?.find(c => c.name === name);
+  const specOf = (a: Extract<PodAction, { type: 'startContainer' }>): V1Container | undefined =>
+    (a.ephemeral ? pod.spec?.ephemeralContainers as V1Container[] | undefined : a.init ? pod.spec?.initContainers : pod.spec?.containers)?.find(c => c.name === a.name);
+  /** An ephemeral container's targetContainerName: the running container whose process namespace it joins. */
+  const pidTargetOf = (a: Extract<PodAction, { type: 'startContainer' }>): string | undefined => {
+    const target = a.ephemeral ? pod.spec?.ephemeralContainers?.find(c => c.name === a.name)?.targetContainerName : undefined;
+    return target ? observed.containers.find(c => c.name === target && c.state === 'running' && c.sandboxId === sandbox?.id)?.id : undefined;
+  };
 
   for (const action of plan.actions) {
     switch (action.type) {
@@ -60,12 +66,13 @@ export async function executePodActions(deps: ExecutorDeps, pod: V1Pod, observed
         result.retryAfter(action.retryAfterMs);
         break;
       case 'startContainer': {
-        const container = specOf(action.name, action.init);
+        const container = specOf(action);
+        const pidTargetId = pidTargetOf(action);
         if (!container || !sandbox) break;
         const runtimeHandler = sandbox.runtimeHandler || (await runtimeHandlerOf(pod, ctx)) || '';
         const started = await startContainer(deps, ref, {
-          pod, container, attempt: action.attempt, backoffKey: action.backoffKey, sandboxId: sandbox.id,
-          sandboxConfig: sandbox.config, runtimeHandler, podIPs: sandbox.ips,
+          pod, container, containerType: action.ephemeral ? 'ephemeral_container' : action.init ? 'init_container' : 'container', attempt: action.attempt, backoffKey: action.backoffKey, sandboxId: sandbox.id,
+          sandboxConfig: sandbox.config, runtimeHandler, podIPs: sandbox.ips, ...(pidTargetId ? { pidTargetId } : {}),
         }, ctx, result);
         // Init containers run one at a time: a failure ends this sync.
         if (!started && action.init) return result.build();

@@ -15,8 +15,9 @@ import { killPodWithResult } from './kill-step.ts';
 import { getPodStatus, relist } from './observe.ts';
 import { executePodActions } from './execute-pod-actions.ts';
 import { execInContainer } from './exec-in-container.ts';
+import { streamingUrl } from './streaming-url.ts';
 import { SyncResultBuilder } from './sync-result.ts';
-import type { ExecutorDeps } from './executor-deps.ts';
+import { noExecutorMetrics, type ExecutorDeps, type ExecutorMetrics } from './executor-deps.ts';
 
 /** What the caller supplies; the manager adds the clocks, backoffs and resolv.conf it keeps. */
 export type GenericRuntimeManagerOptions = Pick<ExecutorDeps, 'runtime' | 'network' | 'devices' | 'rootDir' | 'podLogsDir' | 'allowPrivileged' | 'logger'> & {
@@ -25,6 +26,8 @@ export type GenericRuntimeManagerOptions = Pick<ExecutorDeps, 'runtime' | 'netwo
   clock?: () => number;
   /** Path of the node's resolv.conf for pod DNS (kubelet --resolv-conf); default /etc/resolv.conf. */
   resolvConf?: string;
+  /** Pods and containers started, and each step's duration; default: not recorded. */
+  metrics?: ExecutorMetrics;
 };
 
 export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions): PodRuntime {
@@ -42,6 +45,7 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
     resolvConf: readResolvConf(opts.resolvConf ?? '/etc/resolv.conf', opts.logger),
     containerBackoff: new Backoff({ clock }),
     imageBackoff: new Backoff({ clock }),
+    metrics: opts.metrics ?? noExecutorMetrics,
   };
 
   return {
@@ -67,6 +71,7 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
       return result.build();
     },
     execInContainer: (containerId, cmd, timeoutSeconds) => execInContainer(deps.runtime, containerId, cmd, timeoutSeconds),
+    streamingUrl: (req) => streamingUrl(deps.runtime, req),
     getPodStatus: (uid, name, namespace) => getPodStatus(deps, uid, name, namespace),
     relist: () => relist(deps),
     garbageCollect: known => garbageCollect(deps, known),

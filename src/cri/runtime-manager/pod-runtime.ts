@@ -90,6 +90,12 @@ export interface SyncContext {
   probeResults?: import('../../pod/probe-results.ts').ProbeResultsView;
 }
 
+/** A streaming session a client asked the node for (kubectl exec, attach, port-forward). */
+export type StreamRequest =
+  | { kind: 'exec'; containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
+  | { kind: 'attach'; containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
+  | { kind: 'portForward'; podUid: string; ports: number[] };
+
 export interface RuntimeInfo {
   runtimeName: string;
   runtimeVersion: string;
@@ -115,6 +121,8 @@ export interface PodRuntime {
   /** Runs a command in a running container (CRI ExecSync), for exec probes. Rejects when it cannot
    * run it; a timeout rejects with an error whose `timedOut` is true. */
   execInContainer(containerId: string, cmd: string[], timeoutSeconds: number): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** The URL of the runtime's streaming server for one session (CRI Exec, Attach, PortForward). */
+  streamingUrl(req: StreamRequest): Promise<string>;
   /** Full status of one pod (PodSandboxStatus + ContainerStatus for each instance). */
   getPodStatus(uid: string, name: string, namespace: string): Promise<RuntimePodStatus>;
   /** Cheap snapshot of every pod the runtime holds (ListPodSandbox + ListContainers), for PLEG,

@@ -25,7 +25,10 @@ export async function runtimeHandlerOf(pod: V1Pod, ctx: SyncContext): Promise<st
 export async function createSandbox(
   deps: ExecutorDeps, ref: PodRef, pod: V1Pod, config: PodSandboxConfig, ctx: SyncContext, result: SyncResultBuilder,
 ): Promise<CreatedSandbox | undefined> {
+  // The kubelet counts a pod started when it sets out to make its sandbox (kubelet_started_pods_total).
+  deps.metrics.podStarting();
   const fail = (message: string) => {
+    deps.metrics.podStartFailed();
     result.fail({ step: 'sandbox', reason: 'CreatePodSandboxError', message });
     result.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
     return undefined;

@@ -16,7 +16,7 @@ export interface ImageUser {
   username: string;
 }
 
-export function containerSecurityContext(pod: V1Pod, container: V1Container, imageUser: ImageUser, allowPrivileged: boolean): LinuxContainerSecurityContext {
+export function containerSecurityContext(pod: V1Pod, container: V1Container, imageUser: ImageUser, allowPrivileged: boolean, pidTargetId?: string): LinuxContainerSecurityContext {
   const podSc = pod.spec?.securityContext ?? {};
   const sc = container.securityContext ?? {};
   const privileged = sc.privileged === true;
@@ -33,8 +33,10 @@ export function containerSecurityContext(pod: V1Pod, container: V1Container, ima
     privileged,
     namespaceOptions: {
       network: spec?.hostNetwork ? 'NODE' : 'POD',
-      pid: spec?.hostPID ? 'NODE' : spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+      // An ephemeral container with a target sees the target's processes (kubectl debug --target).
+      pid: spec?.hostPID ? 'NODE' : spec?.shareProcessNamespace ? 'POD' : pidTargetId ? 'TARGET' : 'CONTAINER',
       ipc: spec?.hostIPC ? 'NODE' : 'POD',
+      ...(pidTargetId && !spec?.hostPID && !spec?.shareProcessNamespace ? { targetId: pidTargetId } : {}),
     },
     ...(runAsUser !== undefined ? { runAsUser: { value: runAsUser } } : {}),
     ...(runAsGroup !== undefined ? { runAsGroup: { value: runAsGroup } } : {}),

@@ -97,6 +97,11 @@ export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeService
       return {};
     }),
 
+    // No processes run here, so there is nothing to stream: a clear refusal instead of a hang.
+    Exec: unary(deps, 'Exec', () => { throw noStreaming('exec'); }),
+    Attach: unary(deps, 'Attach', () => { throw noStreaming('attach'); }),
+    PortForward: unary(deps, 'PortForward', () => { throw noStreaming('port-forward'); }),
+
     ExecSync: unary(deps, 'ExecSync', async (req) => {
       const c = containers.get(req.containerId);
       if (c.state !== 'CONTAINER_RUNNING') {
@@ -173,4 +178,8 @@ function containerStatus(c: SimContainer): ContainerStatus {
     resources: c.resources ? { linux: c.resources } : null,
     imageId: c.image.id,
   };
+}
+
+function noStreaming(what: string): SimError {
+  return new SimError(status.UNIMPLEMENTED, `the simulated runtime runs no processes, so it cannot ${what}; use a real runtime (mini-kubelet dev --runtime containerd)`);
 }

@@ -1,0 +1,10 @@
+// Original file: src/cri/proto/runtime.proto
+
+
+export interface ExecResponse {
+  'url'?: (string);
+}
+
+export interface ExecResponse__Output {
+  'url': (string);
+}
