@@ -1,6 +1,7 @@
 // kubectl exec, attach, port-forward, cp and debug on real containerd, through the dev control plane and
-// the agent's node API, as a user runs them: the machine's kubectl 1.32 (its WebSocket attempt is
-// refused, so it falls back to SPDY, which travels end to end to containerd's streaming server).
+// the agent's node API, as a user runs them: the machine's kubectl 1.32 speaks WebSocket (v5 channels
+// for exec and attach, tunnelled SPDY for port-forward), which the control plane carries to the
+// node's SPDY; with WebSockets turned off kubectl speaks SPDY, relayed end to end.
 // Exit codes, stdin, a TTY (under script(1), which gives kubectl a terminal), HTTP through a
 // forwarded port, files both ways, and the refusals: no credentials at the node, no RBAC grant at
 // the control plane.
@@ -23,9 +24,9 @@ const execFileAsync = promisify(execFile);
 interface Run { code: number | null; stdout: string; stderr: string }
 
 /** kubectl with the admin's kubeconfig (or another), stdin fed from `input` (none: closed). */
-function kubectl(h: AgentHarness, args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<Run> {
+function kubectl(h: AgentHarness, args: string[], opts: { input?: string; kubeconfig?: string; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', opts.kubeconfig ?? h.kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('kubectl', ['--kubeconfig', opts.kubeconfig ?? h.kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -41,8 +42,8 @@ function kubectl(h: AgentHarness, args: string[], opts: { input?: string; kubeco
 }
 
 /** A long-running kubectl (attach, port-forward): resolves once its output matches, with a way to stop it. */
-async function kubectlUntil(h: AgentHarness, args: string[], pattern: RegExp): Promise<{ output: string; stop(): void }> {
-  const child = spawn('kubectl', ['--kubeconfig', h.kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+async function kubectlUntil(h: AgentHarness, args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<{ output: string; stop(): void }> {
+  const child = spawn('kubectl', ['--kubeconfig', h.kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d));
   child.stderr.on('data', (d: Buffer) => (output += d));
@@ -85,8 +86,9 @@ test('kubectl exec, attach, port-forward, cp and debug on real containerd', { ti
 
   await Promise.all([
     t.test('exec: stdout, stderr and the command\'s exit code come back', async () => {
-      const r = await kubectl(h, ['exec', 'shell', '-c', 'app', '--', 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 3']);
+      const r = await kubectl(h, ['-v=7', 'exec', 'shell', '-c', 'app', '--', 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 3']);
       assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /The subprotocol is v5\.channel\.k8s\.io/, 'kubectl spoke WebSocket v5');
       assert.equal(r.stdout, 'to-stdout\n');
       assert.match(r.stderr, /to-stderr/);
       assert.match(r.stderr, /command terminated with exit code 3/);
@@ -117,12 +119,26 @@ test('kubectl exec, attach, port-forward, cp and debug on real containerd', { ti
 
     t.test('port-forward: an HTTP request through the tunnel reaches the pod\'s server', async () => {
       const port = await freeLoopbackPort();
-      const session = await kubectlUntil(h, ['port-forward', 'pod/shell', `${port}:8080`], new RegExp(`Forwarding from 127\\.0\\.0\\.1:${port} -> 8080`));
+      const session = await kubectlUntil(h, ['-v=6', 'port-forward', 'pod/shell', `${port}:8080`], new RegExp(`Forwarding from 127\\.0\\.0\\.1:${port} -> 8080`));
       try {
         const first = await httpGet(port, '/index.html');
         assert.deepEqual(first, { status: 200, body: 'served-through-the-tunnel\n' });
         const second = await httpGet(port, '/missing');
         assert.equal(second.status, 404, 'a second request on the same tunnel');
+        assert.doesNotMatch(session.output, /fallback to secondary dialer/, 'the WebSocket tunnel was used, not the SPDY fallback');
+      } finally {
+        session.stop();
+      }
+    }),
+
+    t.test('SPDY clients (kubectl with WebSockets turned off) stream too: exec with stdin, port-forward', async () => {
+      const spdyOnly = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
+      const r = await kubectl(h, ['exec', '-i', 'shell', '-c', 'app', '--', 'sh', '-c', 'cat; exit 5'], { input: 'over-spdy\n', env: spdyOnly });
+      assert.deepEqual([r.code, r.stdout], [5, 'over-spdy\n'], r.stderr);
+      const port = await freeLoopbackPort();
+      const session = await kubectlUntil(h, ['port-forward', 'pod/shell', `${port}:8080`], new RegExp(`Forwarding from 127\\.0\\.0\\.1:${port}`), spdyOnly);
+      try {
+        assert.deepEqual(await httpGet(port, '/index.html'), { status: 200, body: 'served-through-the-tunnel\n' });
       } finally {
         session.stop();
       }
