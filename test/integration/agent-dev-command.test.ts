@@ -50,6 +50,11 @@ test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000
   }, 30_000);
   assert.ok(pods.some((l) => l.startsWith('sleeper ')));
   assert.ok(pods.some((l) => l.startsWith('two-containers ') && /\s2\/2\s/.test(l)));
+  // kubectl exec through the control plane (WebSocket v5 → SPDY), the node API and the simulated
+  // runtime's streaming server, which plays the command as a script.
+  const exec = await run('kubectl', ['exec', 'sleeper', '--', 'sh', '-c', 'echo from-the-sim; exit 3'], { env, timeout: 20_000 }).catch((err) => err as { code?: number; stdout?: string });
+  assert.equal(exec.stdout, 'from-the-sim\n');
+  assert.equal((exec as { code?: number }).code, 3, 'the exit code comes back');
   // Ready only once the simulated runtime answered its readiness probe (ExecSync).
   await waitFor('the probed example Ready', async () => {
     const { stdout: out } = await run('kubectl', ['get', 'pod', 'probed', '--no-headers'], { env, timeout: 20_000 });

@@ -11,6 +11,8 @@ import { nowNs } from './clock.ts';
 import type { ContainerStore, SimContainer } from './containers.ts';
 import { SimError } from './errors.ts';
 import { planExec } from './process.ts';
+import type { SimStreamingServer } from './streaming-server.ts';
+import { simContainerStats } from './usage.ts';
 import type { SandboxStore, SimSandbox } from './sandboxes.ts';
 import type { SimState } from './state.ts';
 import { unary, type HandlerContext } from './unary.ts';
@@ -23,10 +25,16 @@ export interface RuntimeServiceDeps extends HandlerContext {
   containers: ContainerStore;
   runtimeHandlers: readonly string[];
   conditions: SimState['conditions'];
+  streaming: SimStreamingServer;
 }
 
 export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeServiceHandlers {
   const { sandboxes, containers } = deps;
+  const runningContainer = (id: string) => {
+    const c = containers.get(id);
+    if (c.state !== 'CONTAINER_RUNNING') throw new SimError(status.UNKNOWN, `container ${c.id} is not running (state: ${c.state})`);
+    return c;
+  };
   return {
     Version: unary(deps, 'Version', () => ({
       version: '0.1.0',
@@ -97,10 +105,26 @@ export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeService
       return {};
     }),
 
-    // No processes run here, so there is nothing to stream: a clear refusal instead of a hang.
-    Exec: unary(deps, 'Exec', () => { throw noStreaming('exec'); }),
-    Attach: unary(deps, 'Attach', () => { throw noStreaming('attach'); }),
-    PortForward: unary(deps, 'PortForward', () => { throw noStreaming('port-forward'); }),
+    ListContainerStats: unary(deps, 'ListContainerStats', (req) => {
+      const f = req.filter;
+      const now = nowNs();
+      const listed = containers.list(f ? { id: f.id, podSandboxId: f.podSandboxId, labelSelector: f.labelSelector, state: null } : null);
+      return { stats: listed.map((c) => simContainerStats(c, now)) };
+    }),
+
+    // Sessions on the simulated streaming server (streaming-server.ts): a scripted shell.
+    Exec: unary(deps, 'Exec', (req) => {
+      const c = runningContainer(req.containerId);
+      return { url: deps.streaming.register({ kind: 'exec', cmd: req.cmd, tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, running: () => c.state === 'CONTAINER_RUNNING' }) };
+    }),
+    Attach: unary(deps, 'Attach', (req) => {
+      const c = runningContainer(req.containerId);
+      return { url: deps.streaming.register({ kind: 'attach', tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, running: () => c.state === 'CONTAINER_RUNNING' }) };
+    }),
+    PortForward: unary(deps, 'PortForward', (req) => {
+      sandboxes.get(req.podSandboxId);
+      return { url: deps.streaming.register({ kind: 'portforward', ports: req.port }) };
+    }),
 
     ExecSync: unary(deps, 'ExecSync', async (req) => {
       const c = containers.get(req.containerId);
@@ -178,8 +202,4 @@ function containerStatus(c: SimContainer): ContainerStatus {
     resources: c.resources ? { linux: c.resources } : null,
     imageId: c.image.id,
   };
-}
-
-function noStreaming(what: string): SimError {
-  return new SimError(status.UNIMPLEMENTED, `the simulated runtime runs no processes, so it cannot ${what}; use a real runtime (mini-kubelet dev --runtime containerd)`);
 }

@@ -10,6 +10,7 @@ import { FaultInjector } from './faults.ts';
 import { imageServiceHandlers } from './image-service.ts';
 import { runtimeServiceHandlers } from './runtime-service.ts';
 import { SimState, type SimStateOptions } from './state.ts';
+import { startSimStreamingServer } from './streaming-server.ts';
 
 export interface SimRuntimeOptions extends SimStateOptions {
   /** Where to listen; a stale socket file there is replaced. */
@@ -41,6 +42,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
   const ctx = { faults, log };
 
   const pkg = loadCriPackage();
+  const streaming = await startSimStreamingServer(log);
   const server = new grpc.Server();
   server.addService(pkg.RuntimeService.service, runtimeServiceHandlers({
     ...ctx,
@@ -48,6 +50,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
     containers: state.containers,
     runtimeHandlers: state.runtimeHandlers,
     conditions: state.conditions,
+    streaming,
   }));
   server.addService(pkg.ImageService.service, imageServiceHandlers({ ...ctx, images: state.images, pulls: state.pulls }));
 
@@ -67,6 +70,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
       const force = setTimeout(() => { server.forceShutdown(); resolve(); }, SHUTDOWN_GRACE_MS);
       server.tryShutdown(() => { clearTimeout(force); resolve(); });
     });
+    await streaming.stop();
     await rm(opts.socketPath, { force: true });
     log.info({ endpoint }, 'simulated CRI runtime stopped');
   })());
