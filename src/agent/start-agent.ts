@@ -31,6 +31,8 @@ import { startHealthzServer, type RunningServer } from './server/healthz-server.
 import { nodeApiAuth } from './server/auth/node-api-auth.ts';
 import { loadServingCertificate } from './server/auth/serving-certificate.ts';
 import { startNodeApiServer } from './server/node-api-server.ts';
+import { createStatsProvider } from './stats/stats-provider.ts';
+import { kubeletConfigz } from './stats/configz.ts';
 import { apiPodSource } from './sources/api-pod-source.ts';
 import { deleteMirrorPod } from './sources/mirror-pods.ts';
 import { isMirrorPod, type PodUpdate } from './sources/pod-update.ts';
@@ -223,6 +225,10 @@ async function startServers(c: Composition, hostIP: string, runtime: PodRuntime)
   });
   logger.info({ certFile: serving.certFile, origin: serving.origin }, 'node API serving certificate');
   const auth = nodeApiAuth(config, c.api, logger.child({ component: 'node-api' }));
+  const stats = createStatsProvider({
+    nodeName: config.nodeName, rootDir: config.rootDir, runtime, pods: podsForApi,
+    onError: (what, err) => logger.debug({ err, what }, 'stats: a figure could not be read'),
+  });
   const nodeApi = await startNodeApiServer({
     port: config.port,
     host: config.address,
@@ -235,6 +241,9 @@ async function startServers(c: Composition, hostIP: string, runtime: PodRuntime)
     podLogsDir: config.podLogsDir,
     healthy: () => !c.stopping,
     metrics: () => c.metrics.render(),
+    statsSummary: () => stats.summary(),
+    resourceMetrics: () => stats.resourceMetrics(),
+    configz: () => kubeletConfigz(config),
     logger: logger.child({ component: 'node-api' }),
   });
   return { healthz, nodeApi, serving };

@@ -9,7 +9,7 @@ import type { ResourceService } from './resources.ts';
 import type { KubeObject, StoreEvent } from './store.ts';
 
 const podKey = resourceKey(resourceTypes.find((t) => t.plural === 'pods' && !t.group)!);
-const nodeKey = resourceKey(resourceTypes.find((t) => t.plural === 'nodes')!);
+const nodeKey = resourceKey(resourceTypes.find((t) => t.plural === 'nodes' && !t.group)!);
 
 export function isNodeReady(node: KubeObject): boolean {
   if (node.spec?.unschedulable) return false;

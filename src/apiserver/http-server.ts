@@ -11,7 +11,8 @@ import { ApiError, badRequest, internalError, methodNotAllowed, unknownResource 
 import { sendError, sendJson, sendText } from './http-io.ts';
 import { openApiV3Document, openApiV3Index } from './openapi.ts';
 import type { KubeletClient } from './node-proxy.ts';
-import { isReviewType, resourceKey, resourceTypes } from './registry.ts';
+import { isMetricsType, isReviewType, resourceKey, resourceTypes } from './registry.ts';
+import type { MetricsApi } from './metrics-api.ts';
 import type { ResourceHandlers } from './resource-handlers.ts';
 import type { ResourceService } from './resources.ts';
 import type { Reviews } from './reviews.ts';
@@ -30,6 +31,8 @@ export interface RequestPipeline {
   reviews: Reviews;
   tokenRequests: TokenRequests;
   kubelets: KubeletClient;
+  /** metrics.k8s.io: NodeMetrics and PodMetrics from the nodes' /metrics/resource. */
+  metrics: MetricsApi;
 }
 
 const healthPaths = /^\/(healthz|livez|readyz)(\/.*)?$/;
@@ -113,6 +116,7 @@ const nodeKey = resourceKey(resourceTypes.find((t) => t.plural === 'nodes' && !t
 function routeResource(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, pipeline: RequestPipeline, user: UserInfo): Promise<void> {
   const { type, name, subresource } = route;
   if (isReviewType(type)) return pipeline.reviews.handle(req, res, route, user);
+  if (isMetricsType(type)) return pipeline.metrics.handle(req, res, route, query);
   if (name !== undefined && subresource && (!type.namespaced || route.namespace !== undefined)) {
     const namespace = route.namespace ?? '';
     if (subresource === 'token') return pipeline.tokenRequests.handle(req, res, namespace, name, user);

@@ -19,6 +19,7 @@ import { createUpgradeListener } from './pod-streams.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { KubeletClient } from './node-proxy.ts';
 import { resourceTypes } from './registry.ts';
+import { MetricsApi } from './metrics-api.ts';
 import { ResourceHandlers } from './resource-handlers.ts';
 import { ResourceService } from './resources.ts';
 import { Reviews } from './reviews.ts';
@@ -88,6 +89,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     reviews: new Reviews(tokens, authorizer),
     tokenRequests: new TokenRequests(resources, tokens, opts.minTokenExpirationSeconds),
     kubelets,
+    metrics: new MetricsApi(store, kubelets, log.child({ component: 'metrics-api' })),
   }, log);
   // Client certificates are asked for, not required: they are checked per request, so that a
   // bad one is a 401 Status and no certificate at all is anonymous, as kube-apiserver does.

@@ -72,6 +72,23 @@ export class KubeletClient {
     return connectTls({ host, port, cert: this.credentials.certPem, key: this.credentials.keyPem, rejectUnauthorized: false, servername: isIP(host) ? undefined : host });
   }
 
+  /** A GET on a node's API as this server's client, the whole answer read (metrics scrapes). */
+  get(node: KubeObject | undefined, nodeName: string, path: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+    const { host, port } = kubeletAddress(node, nodeName);
+    return new Promise((resolve, reject) => {
+      const upstream = request({ ...this.options(host, port, 'GET', path), timeout: timeoutMs }, (answer) => {
+        let body = '';
+        answer.setEncoding('utf8');
+        answer.on('data', (d) => (body += d));
+        answer.on('end', () => resolve({ status: answer.statusCode ?? 502, body }));
+        answer.on('error', reject);
+      });
+      upstream.on('timeout', () => upstream.destroy(new Error(`timed out after ${timeoutMs} ms waiting for the kubelet`)));
+      upstream.on('error', (err) => reject(new Error(`Get "https://${hostPort(host, port)}${path}": ${err.message}`)));
+      upstream.end();
+    });
+  }
+
   /** pods/log: stream a container's log from the pod's node. */
   podLogs(res: ServerResponse, pod: KubeObject, node: KubeObject | undefined, query: URLSearchParams): Promise<void> {
     const nodeName: string | undefined = pod.spec?.nodeName;

@@ -54,6 +54,9 @@ export const resourceTypes: ResourceType[] = [
   type({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases', namespaced: true }),
   type({ group: 'node.k8s.io', kind: 'RuntimeClass', plural: 'runtimeclasses', namespaced: false }),
   ...reviewTypes(),
+  // Served by metrics-api.ts from the nodes' /metrics/resource, never stored (metrics-server's API).
+  type({ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics', plural: 'nodes', singular: '', namespaced: false, verbs: ['get', 'list'] }),
+  type({ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics', plural: 'pods', singular: '', namespaced: true, verbs: ['get', 'list'] }),
   type({ group: rbacGroup, kind: 'Role', plural: 'roles', namespaced: true }),
   type({ group: rbacGroup, kind: 'RoleBinding', plural: 'rolebindings', namespaced: true }),
   type({ group: rbacGroup, kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
@@ -71,6 +74,11 @@ function reviewTypes(): ResourceType[] {
     review('authorization.k8s.io', 'SelfSubjectAccessReview'),
     review('authorization.k8s.io', 'LocalSubjectAccessReview', true),
   ];
+}
+
+/** Kinds computed on each request from the nodes (metrics.k8s.io), never stored. */
+export function isMetricsType(t: ResourceType): boolean {
+  return t.group === 'metrics.k8s.io';
 }
 
 export function isReviewType(t: ResourceType): boolean {

@@ -171,6 +171,7 @@ export class CriClient {
   listContainers(req: T.ListContainersRequest = {}, o?: CallOptions) { return this.rt<T.ListContainersResponse>('ListContainers', req, o); }
   containerStatus(req: T.ContainerStatusRequest, o?: CallOptions) { return this.rt<T.ContainerStatusResponse>('ContainerStatus', req, o); }
   updateContainerResources(req: T.UpdateContainerResourcesRequest, o?: CallOptions) { return this.rt<T.UpdateContainerResourcesResponse>('UpdateContainerResources', req, o); }
+  listContainerStats(req: T.ListContainerStatsRequest = {}, o?: CallOptions) { return this.rt<T.ListContainerStatsResponse>('ListContainerStats', req, o); }
   exec(req: T.ExecRequest, o?: CallOptions) { return this.rt<T.ExecResponse>('Exec', req, o); }
   attach(req: T.AttachRequest, o?: CallOptions) { return this.rt<T.AttachResponse>('Attach', req, o); }
   portForward(req: T.PortForwardRequest, o?: CallOptions) { return this.rt<T.PortForwardResponse>('PortForward', req, o); }

@@ -82,6 +82,10 @@ export type { ContainerStatusRequest } from './generated/runtime/v1/ContainerSta
 export type { ContainerStatusResponse__Output as ContainerStatusResponse } from './generated/runtime/v1/ContainerStatusResponse.ts';
 export type { UpdateContainerResourcesRequest } from './generated/runtime/v1/UpdateContainerResourcesRequest.ts';
 export type { UpdateContainerResourcesResponse__Output as UpdateContainerResourcesResponse } from './generated/runtime/v1/UpdateContainerResourcesResponse.ts';
+export type { ListContainerStatsRequest } from './generated/runtime/v1/ListContainerStatsRequest.ts';
+export type { ListContainerStatsResponse__Output as ListContainerStatsResponse } from './generated/runtime/v1/ListContainerStatsResponse.ts';
+export type { ContainerStats__Output as ContainerStats } from './generated/runtime/v1/ContainerStats.ts';
+export type { ContainerStatsFilter } from './generated/runtime/v1/ContainerStatsFilter.ts';
 export type { ExecSyncRequest } from './generated/runtime/v1/ExecSyncRequest.ts';
 export type { ExecSyncResponse__Output as ExecSyncResponse } from './generated/runtime/v1/ExecSyncResponse.ts';
 export type { ExecRequest } from './generated/runtime/v1/ExecRequest.ts';

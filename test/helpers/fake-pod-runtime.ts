@@ -32,6 +32,11 @@ export class FakePodRuntime implements PodRuntime {
     throw new Error('the fake runtime has no streaming server');
   }
 
+  /** The fake runs no processes: nothing to measure. */
+  async stats(): Promise<[]> {
+    return [];
+  }
+
   async health(): Promise<RuntimeHealth> {
     return { runtimeReady: this.healthy, networkReady: this.healthy, message: this.healthy ? '' : 'fake runtime stopped' };
   }

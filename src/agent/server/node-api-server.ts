@@ -4,7 +4,8 @@
 //   → authenticate (401) → authorize (403, or 500 when the API server cannot be asked)
 //   → route (404 / 405) → answer.
 // Routes: /healthz, /pods (the pods this agent runs, as a PodList), /metrics (the agent's
-// Prometheus metrics, src/agent/metrics/) and
+// Prometheus metrics, src/agent/metrics/), /metrics/resource and /stats/summary (what the
+// node and its containers use, src/agent/stats/), /configz (the configuration in effect) and
 // /containerLogs/<ns>/<pod>/<container>, which the API server's node proxy reaches for
 // `kubectl logs`; and, as HTTP upgrades, /exec, /attach and /portForward (streaming.ts), which
 // are relayed to the runtime's streaming server once admitted the same way. No request, however
@@ -40,6 +41,12 @@ export interface NodeApiServerOptions {
   healthy: () => boolean;
   /** /metrics: the Prometheus exposition (authorized as nodes/metrics); absent: no route. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** /stats/summary: the Summary API document (nodes/stats); absent: no route. */
+  statsSummary?: () => Promise<object>;
+  /** /metrics/resource: the resource metrics exposition (nodes/metrics); absent: no route. */
+  resourceMetrics?: () => Promise<{ contentType: string; body: string }>;
+  /** /configz: {"kubeletconfig": {...}} (nodes/configz, then nodes/proxy); absent: no route. */
+  configz?: () => object;
   logger: Logger;
   /** Request bodies past this are refused with 413 (no endpoint here takes one). Default 1 MiB. */
   maxBodyBytes?: number;
@@ -112,6 +119,19 @@ function bodyWithin(req: IncomingMessage, max: number): Promise<boolean> {
   });
 }
 
+interface SummaryShape { node: Record<string, unknown>; pods: Array<Record<string, unknown>> }
+
+function cpuAndMemoryOnly(s: SummaryShape): SummaryShape {
+  const keep = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => keys.includes(k)));
+  return {
+    node: keep(s.node, ['nodeName', 'startTime', 'cpu', 'memory']),
+    pods: s.pods.map((p) => ({
+      ...keep(p, ['podRef', 'startTime', 'cpu', 'memory']),
+      containers: ((p.containers as Array<Record<string, unknown>> | undefined) ?? []).map((c) => keep(c, ['name', 'startTime', 'cpu', 'memory'])),
+    })),
+  };
+}
+
 export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningServer> {
   const { logger } = opts;
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
@@ -170,12 +190,32 @@ export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningS
     { pattern: ['pods'], get: () => podList() },
     { pattern: ['pods', ''], get: () => podList() },
     ...(opts.metrics ? [{ pattern: ['metrics'], get: metricsAnswer }] : []),
+    ...(opts.resourceMetrics ? [{ pattern: ['metrics', 'resource'], get: resourceMetricsAnswer }] : []),
+    ...(opts.statsSummary ? [{ pattern: ['stats', 'summary'], get: summaryAnswer }] : []),
+    ...(opts.configz ? [{ pattern: ['configz'], get: () => json(opts.configz!()) }] : []),
     { pattern: ['containerLogs', ':namespace', ':pod', ':container'], get: containerLogs },
   ];
   async function metricsAnswer(): Promise<Answer> {
     const { contentType, body } = await opts.metrics!();
     return { status: 200, type: contentType, body };
   }
+  async function resourceMetricsAnswer(): Promise<Answer> {
+    const { contentType, body } = await opts.resourceMetrics!();
+    return { status: 200, type: contentType, body };
+  }
+  /** The kubelet's only_cpu_and_memory=true (what metrics-server once asked for) drops the filesystems. */
+  async function summaryAnswer({ target }: RouteContext): Promise<Answer> {
+    let summary: object;
+    try {
+      summary = await opts.statsSummary!();
+    } catch (err) {
+      logger.warn({ err }, 'node API: stats summary failed');
+      return text(500, `Internal Error: failed to get summary stats: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    if (target.query.get('only_cpu_and_memory') === 'true') summary = cpuAndMemoryOnly(summary as SummaryShape);
+    return json(summary);
+  }
+  const json = (body: unknown): Answer => ({ status: 200, type: 'application/json', body: JSON.stringify(body) });
   const podList = (): Answer => ({
     status: 200, type: 'application/json', body: JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: opts.pods() }),
   });

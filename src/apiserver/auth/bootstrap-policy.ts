@@ -29,7 +29,13 @@ const aggregateToView: PolicyRule[] = [
     'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale'], readVerbs),
   rule(['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status'], readVerbs),
   rule(['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies'], readVerbs),
+  // metrics-server's system:aggregated-metrics-reader, which aggregates into view, edit and admin.
+  ...aggregatedMetricsReader(),
 ];
+
+function aggregatedMetricsReader(): PolicyRule[] {
+  return [rule(['metrics.k8s.io'], ['pods', 'nodes'], readVerbs)];
+}
 
 const aggregateToEdit: PolicyRule[] = [
   rule([''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], readVerbs),
@@ -90,6 +96,11 @@ export const bootstrapClusterRoles: Record<string, { rules: PolicyRule[]; labels
   'system:aggregate-to-admin': { rules: aggregateToAdmin, labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } },
   'system:aggregate-to-edit': { rules: aggregateToEdit, labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } },
   'system:aggregate-to-view': { rules: aggregateToView, labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },
+  // Installed by metrics-server's manifest; here the dev control plane serves metrics.k8s.io itself.
+  'system:aggregated-metrics-reader': {
+    rules: aggregatedMetricsReader(),
+    labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true', 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-view': 'true' },
+  },
   'system:discovery': {
     rules: [urls(['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'], ['get'])],
   },

@@ -16,6 +16,7 @@ import { getPodStatus, relist } from './observe.ts';
 import { executePodActions } from './execute-pod-actions.ts';
 import { execInContainer } from './exec-in-container.ts';
 import { streamingUrl } from './streaming-url.ts';
+import { listContainerUsage } from './container-stats.ts';
 import { SyncResultBuilder } from './sync-result.ts';
 import { noExecutorMetrics, type ExecutorDeps, type ExecutorMetrics } from './executor-deps.ts';
 
@@ -74,6 +75,7 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
     streamingUrl: (req) => streamingUrl(deps.runtime, req),
     getPodStatus: (uid, name, namespace) => getPodStatus(deps, uid, name, namespace),
     relist: () => relist(deps),
+    stats: () => listContainerUsage(deps.runtime),
     garbageCollect: known => garbageCollect(deps, known),
   };
 }

@@ -108,6 +108,40 @@ export interface RuntimeHealth {
   message: string;
 }
 
+/** One running container's resource usage, as the runtime measured it (CRI ListContainerStats),
+ * named by its io.kubernetes.* labels. Figures the runtime did not give are absent. */
+export interface ContainerUsage {
+  podUid: string;
+  podName: string;
+  podNamespace: string;
+  /** The container's name in the pod spec. */
+  name: string;
+  id: string;
+  /** When the instance was created (ms since the epoch): the Summary API's container startTime,
+   * as the kubelet's CRI stats provider takes it. */
+  createdAtMs: number;
+  cpu?: {
+    /** When the figure was read, ms since the epoch. */
+    timestampMs: number;
+    /** Cumulative CPU time over all cores since the container started. */
+    usageCoreNanoSeconds: number;
+    /** The runtime's own rate, when it keeps one (containerd does, from its previous reading). */
+    usageNanoCores?: number;
+  };
+  memory?: {
+    timestampMs: number;
+    /** Usage less inactive file pages: what `kubectl top` shows. */
+    workingSetBytes: number;
+    usageBytes?: number;
+    rssBytes?: number;
+    availableBytes?: number;
+    pageFaults?: number;
+    majorPageFaults?: number;
+  };
+  /** Bytes in the container's writable layer. */
+  writableLayerBytes?: number;
+}
+
 export interface PodRuntime {
   info(): Promise<RuntimeInfo>;
   health(): Promise<RuntimeHealth>;
@@ -128,6 +162,8 @@ export interface PodRuntime {
   /** Cheap snapshot of every pod the runtime holds (ListPodSandbox + ListContainers), for PLEG,
    * adoption after restart, and orphan cleanup. Details such as exit codes may be missing. */
   relist(): Promise<RuntimePodStatus[]>;
+  /** Resource usage of every running container (CRI ListContainers + ListContainerStats). */
+  stats(): Promise<ContainerUsage[]>;
   /** Remove dead containers beyond the kubelet's keep rules, and sandboxes of unknown pods. */
   garbageCollect(knownPodUids: ReadonlySet<string>): Promise<void>;
 }

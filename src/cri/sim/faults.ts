@@ -8,7 +8,7 @@ import { SimError } from './errors.ts';
 export type CriRpcName =
   | 'Version' | 'RunPodSandbox' | 'StopPodSandbox' | 'RemovePodSandbox' | 'PodSandboxStatus' | 'ListPodSandbox'
   | 'CreateContainer' | 'StartContainer' | 'StopContainer' | 'RemoveContainer' | 'ListContainers'
-  | 'ContainerStatus' | 'UpdateContainerResources' | 'ExecSync' | 'Exec' | 'Attach' | 'PortForward' | 'Status'
+  | 'ContainerStatus' | 'UpdateContainerResources' | 'ListContainerStats' | 'ExecSync' | 'Exec' | 'Attach' | 'PortForward' | 'Status'
   | 'ListImages' | 'ImageStatus' | 'PullImage' | 'RemoveImage' | 'ImageFsInfo';
 
 export interface FaultWindow {
