@@ -196,6 +196,10 @@ test('kubectl exec, attach, port-forward, cp and debug on real containerd', { ti
       }, { timeoutMs: 15_000, intervalMs: 300, what: 'the exec itself to be refused' });
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /pods "shell" is forbidden: User "system:serviceaccount:default:dave" cannot create resource "pods\/exec" in API group "" in the namespace "default"/);
+      const attach = await kubectl(h, ['attach', 'shell', '-c', 'ticker'], { kubeconfig: daveKubeconfig });
+      assert.match(attach.stderr, /cannot create resource "pods\/attach"/);
+      const forward = await kubectl(h, ['port-forward', 'pod/shell', `${await freeLoopbackPort()}:8080`], { kubeconfig: daveKubeconfig });
+      assert.match(forward.stderr, /cannot create resource "pods\/portforward"/);
       await h.kubectl('create', 'role', 'exec-in-pods', '--verb=get,create', '--resource=pods/exec');
       await h.kubectl('create', 'rolebinding', 'dave-exec', '--role=exec-in-pods', '--serviceaccount=default:dave');
       const allowed = await pollFor(async () => {

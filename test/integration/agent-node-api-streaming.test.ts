@@ -128,12 +128,14 @@ function upgrade(path: string, as: 'alice' | 'mallory' | undefined, opts: { send
 const statusLine = (response: string) => response.split('\r\n')[0];
 const body = (response: string) => response.split('\r\n\r\n')[1]?.trim();
 
-test('exec: nobody gets 401, a caller the SubjectAccessReview denies gets 403, and neither reaches the runtime', async () => {
+test('exec, attach, portForward: nobody gets 401, a caller the SubjectAccessReview denies gets 403, and neither reaches the runtime', async () => {
   const before = sessions.length;
-  assert.equal(statusLine(await upgrade('/exec/default/web/app?command=sh&input=1&output=1', undefined)), 'HTTP/1.1 401 Unauthorized');
-  const denied = await upgrade('/exec/default/web/app?command=sh&input=1&output=1', 'mallory');
-  assert.equal(statusLine(denied), 'HTTP/1.1 403 Forbidden');
-  assert.match(body(denied)!, /^Forbidden \(user=mallory, verb=create, resource=nodes, subresource\(s\)=\[proxy\]\)/);
+  for (const path of ['/exec/default/web/app?command=sh&input=1&output=1', '/attach/default/web/app?output=1', '/portForward/default/web?port=80']) {
+    assert.equal(statusLine(await upgrade(path, undefined)), 'HTTP/1.1 401 Unauthorized', path);
+    const denied = await upgrade(path, 'mallory');
+    assert.equal(statusLine(denied), 'HTTP/1.1 403 Forbidden', path);
+    assert.match(body(denied)!, /^Forbidden \(user=mallory, verb=create, resource=nodes, subresource\(s\)=\[proxy\]\)/, path);
+  }
   assert.equal(sessions.length, before, 'the runtime was never asked');
 });
 
