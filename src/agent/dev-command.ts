@@ -139,6 +139,7 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
       '  kubectl get nodes -o wide',
       '  kubectl get pods -o wide',
       '  kubectl logs two-containers -c talker',
+      '  kubectl top node; kubectl top pod',
       '',
       `Ctrl-C stops everything, removes every pod and the state under ${dir}.`,
       '',

@@ -33,6 +33,7 @@ test('kubectl top and the node\'s stats routes on real containerd', { timeout: 2
       const [name, cpu, , mem] = out.trim().split(/\s+/);
       return name === h.nodeName && millicores(cpu!) > 0 && mebibytes(mem!) > 0 ? { cpu: cpu!, mem: mem! } : undefined;
     }, { timeoutMs: 60_000, intervalMs: 500, what: 'kubectl top node to show figures' });
+    t.diagnostic(`kubectl top node: cpu ${row.cpu}, memory ${row.mem}`);
     assert.ok(millicores(row.cpu) >= 100, `the busy loop alone is about 200m: ${row.cpu}`);
   });
 
@@ -42,6 +43,7 @@ test('kubectl top and the node\'s stats routes on real containerd', { timeout: 2
       const [name, c] = out.trim().split(/\s+/);
       return name === 'spinner' && c && millicores(c) > 0 ? millicores(c) : undefined;
     }, { timeoutMs: 60_000, intervalMs: 500, what: 'kubectl top pod to show the spinner' });
+    t.diagnostic(`kubectl top pod: cpu ${cpu}m`);
     assert.ok(cpu > 100 && cpu <= 260, `a 200m limit: ${cpu}m`);
     const raw = JSON.parse(await h.kubectl('get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/spinner'));
     assert.equal(raw.kind, 'PodMetrics');
