@@ -13,6 +13,9 @@ import { SpdyClientSession } from './spdy-session.ts';
 export const EXEC_WEBSOCKET_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 export const PORT_FORWARD_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
+/** How long the node may take to answer the SPDY upgrade (kube-apiserver's dial-and-upgrade bound). */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
 const STDIN = 0;
 const STDOUT = 1;
 const STDERR = 2;
@@ -45,6 +48,7 @@ export function upgradeToNode(socket: TLSSocket, hostHeader: string, path: strin
       if (status === 101) {
         socket.off('data', onData);
         socket.off('error', fail);
+        socket.setTimeout(0); // an open session may be quiet for as long as its user likes
         resolve({ socket, rest: head.subarray(end + 4) });
         return;
       }
@@ -56,6 +60,7 @@ export function upgradeToNode(socket: TLSSocket, hostHeader: string, path: strin
     };
     socket.on('data', onData);
     socket.on('error', fail);
+    socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => fail(new Error(`the node did not answer the upgrade within ${HANDSHAKE_TIMEOUT_MS / 1000}s`)));
     socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${streamProtocol}\r\nContent-Length: 0\r\n\r\n`);
   });
 }
