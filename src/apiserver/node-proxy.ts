@@ -8,7 +8,8 @@ import { request, type RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { CertificateAndKey } from '../tls/certificates.ts';
-import { ApiError, badRequest, internalError, notFound } from './errors.ts';
+import { ApiError, badRequest, internalError, invalid, notFound } from './errors.ts';
+import { describeLogOptionProblem, readPodLogOptions } from '../pod/pod-log-options.ts';
 import type { KubeObject } from './store.ts';
 
 const forwardedLogParams = ['follow', 'previous', 'tailLines', 'timestamps', 'sinceSeconds', 'sinceTime', 'limitBytes'];
@@ -91,6 +92,13 @@ export class KubeletClient {
 
   /** pods/log: stream a container's log from the pod's node. */
   podLogs(res: ServerResponse, pod: KubeObject, node: KubeObject | undefined, query: URLSearchParams): Promise<void> {
+    // As kube-apiserver: a query that does not parse is a 400, options that break the rules a 422.
+    const { problems } = readPodLogOptions(query);
+    const unparsable = problems.find((p) => p.unparsable);
+    if (unparsable) throw badRequest(describeLogOptionProblem(unparsable));
+    if (problems.length) {
+      throw invalid('PodLogOptions', '', pod.metadata.name, problems.map((p) => ({ type: p.type, field: p.field, detail: p.detail, ...(p.value !== undefined ? { value: p.value } : {}) })));
+    }
     const nodeName: string | undefined = pod.spec?.nodeName;
     if (!nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
     const container = containerForLogs(pod, query.get('container'));

@@ -102,3 +102,13 @@ test('metadata fields a fieldRef names: the same text for env and downward API v
   for (const [path, want] of rows) assert.equal(metadataFieldValue(metadata, path), want, path);
   assert.equal(metadataFieldValue({ name: 'x' }, 'metadata.namespace'), 'default');
 });
+
+test('PodLogOptions: unparsable numbers and times are marked (400), broken rules are not (422), with kube\'s texts', async () => {
+  const { readPodLogOptions, describeLogOptionProblem } = await import('../../src/pod/pod-log-options.ts');
+  const problems = (q: string) => readPodLogOptions(new URLSearchParams(q)).problems.map((p) => `${p.unparsable ? '400' : '422'} ${describeLogOptionProblem(p)}`);
+  assert.deepEqual(problems('tailLines=-1&limitBytes=0'), ['422 tailLines: Invalid value: -1: must be greater than or equal to 0', '422 limitBytes: Invalid value: 0: must be greater than 0']);
+  assert.deepEqual(problems('tailLines=abc'), ['400 tailLines: Invalid value: "abc": must be an integer']);
+  assert.deepEqual(problems('sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z'), ['422 Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified']);
+  assert.deepEqual(problems('sinceSeconds=0'), ['422 sinceSeconds: Invalid value: 0: must be greater than 0']);
+  assert.deepEqual(readPodLogOptions(new URLSearchParams('tail=all&limitBytes=10')), { problems: [], limitBytes: 10 });
+});

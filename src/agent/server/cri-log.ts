@@ -4,6 +4,7 @@
 //   logs/log-selection.ts  which entries the options keep;
 //   logs/log-files.ts      the kubelet's file layout, which instance is meant, and the file streamed.
 export * from './logs/cri-line.ts';
+export { parseRfc3339 } from '../../pod/rfc3339.ts';
 export * from './logs/log-options.ts';
 export * from './logs/log-selection.ts';
 export * from './logs/log-files.ts';
