@@ -13,6 +13,7 @@ import { createCertificateAuthority } from '../../src/tls/certificates.ts';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { startSimRuntime, type SimRuntime } from '../../src/cri/sim/index.ts';
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
+import { simAgentConfig } from '../helpers/sim-agent-config.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
 import { pollFor } from '../../src/world/wait.ts';
 import { parseExposition, type Exposition } from '../helpers/prometheus-text.ts';
@@ -67,21 +68,10 @@ before(async () => {
   const clientCa = await createCertificateAuthority('metrics-client-ca');
   writeFileSync(join(dir, 'client-ca.crt'), clientCa.certPem);
   const client = await clientCa.issue({ commonName: 'metrics-scraper', usages: ['clientAuth'] });
-  const config: AgentConfig = {
-    ...defaultConfig,
-    nodeName,
-    containerRuntimeEndpoint: sim.endpoint,
-    runtimeRequestTimeoutMs: 10_000,
-    rootDir: join(dir, 'root'),
-    podLogsDir: join(dir, 'logs'),
+  const config: AgentConfig = simAgentConfig(dir, nodeName, sim.endpoint, {
     podManifestPath: join(dir, 'manifests'),
-    port: 0,
-    healthzPort: 0,
-    address: '127.0.0.1',
-    authentication: { ...defaultConfig.authentication, x509: { clientCAFile: join(dir, 'client-ca.crt') } },
     authorization: { ...defaultConfig.authorization, mode: 'AlwaysAllow' },
-    intervals: { ...defaultConfig.intervals, leaseRenewMs: 500, nodeStatusUpdateMs: 500, plegRelistMs: 200, staticPodRescanMs: 500, syncErrorBackoffMs: 200 },
-  };
+  });
   mkdirSync(config.podManifestPath!, { recursive: true });
   agent = await startAgent(config, { logger: silent, kubeConfig });
   withCert = new Agent({ connect: { ca: agent.servingCertificate.certPem, cert: client.certPem, key: client.keyPem } });

@@ -14,6 +14,7 @@ import type { CertificateAndKey } from '../../src/tls/certificates.ts';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/index.ts';
 import { startSimRuntime, type SimRuntime } from '../../src/cri/sim/index.ts';
 import { defaultConfig, type AgentConfig } from '../../src/agent/config/agent-config.ts';
+import { simAgentConfig } from '../helpers/sim-agent-config.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/start-agent.ts';
 import type { Summary } from '../../src/agent/stats/summary.ts';
 import { pollFor } from '../../src/world/wait.ts';
@@ -54,20 +55,8 @@ before(async () => {
   writeFileSync(join(dir, 'client-ca.crt'), apiServer.caCertPem);
   admin = await apiServer.issueClientCertificate('stats-admin', ['system:masters']);
   nobody = await apiServer.issueClientCertificate('nobody', []);
-  const config: AgentConfig = {
-    ...defaultConfig,
-    nodeName,
-    containerRuntimeEndpoint: sim.endpoint,
-    runtimeRequestTimeoutMs: 10_000,
-    rootDir: join(dir, 'root'),
-    podLogsDir: join(dir, 'logs'),
-    port: 0,
-    healthzPort: 0,
-    // The control plane reaches the node at its InternalIP, as kube-apiserver does.
-    address: '0.0.0.0',
-    authentication: { ...defaultConfig.authentication, x509: { clientCAFile: join(dir, 'client-ca.crt') } },
-    intervals: { ...defaultConfig.intervals, leaseRenewMs: 500, nodeStatusUpdateMs: 500, plegRelistMs: 200, syncErrorBackoffMs: 200 },
-  };
+  // The control plane reaches the node at its InternalIP, as kube-apiserver does.
+  const config: AgentConfig = simAgentConfig(dir, nodeName, sim.endpoint, { address: '0.0.0.0' });
   agent = await startAgent(config, { logger: silent, kubeConfig });
   const pod: V1Pod = {
     metadata: { name: 'busy', namespace: 'default', labels: { app: 'busy' } },
