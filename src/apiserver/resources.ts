@@ -19,6 +19,7 @@ import { apiVersionOf, rbacGroup, resourceKey, resourceTypes, type ResourceType 
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors.ts';
 import type { KubeObject, ObjectStore } from './store.ts';
 import { immutableDataErrors } from './immutable-data.ts';
+import { timeFormatProblem } from './wire-times.ts';
 
 export const protectedNamespaces = ['default', 'kube-system', 'kube-public'];
 
@@ -333,6 +334,9 @@ function checkShapes(t: ResourceType, obj: KubeObject): void {
     const v = obj.spec?.[k];
     if (v !== undefined && v !== null && (!Array.isArray(v) || v.some((e) => !isMap(e)))) fail(`spec.${k}`, 'list of objects');
   }
+  // Times and MicroTimes decode as strictly as in kube-apiserver (a Lease's renewTime needs six fraction digits).
+  const timeProblem = timeFormatProblem(t.kind, t.version, obj);
+  if (timeProblem) throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${timeProblem}`);
 }
 
 /** Secrets: stringData is write-only; it is merged into data, base64-encoded. */

@@ -50,6 +50,10 @@ test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000
   }, 30_000);
   assert.ok(pods.some((l) => l.startsWith('sleeper ')));
   assert.ok(pods.some((l) => l.startsWith('two-containers ') && /\s2\/2\s/.test(l)));
+  // The node's Lease decodes as kubectl and kube-apiserver decode it (renewTime is a MicroTime).
+  const { stdout: described } = await run('kubectl', ['describe', 'node', nodeName(pods)], { env, timeout: 20_000 });
+  assert.doesNotMatch(described, /Failed to get lease|parsing time/);
+  assert.match(described, /RenewTime:\s+\w{3}, \d{2} \w{3} \d{4}/);
   // kubectl exec through the control plane (WebSocket v5 → SPDY), the node API and the simulated
   // runtime's streaming server, which plays the command as a script.
   const exec = await run('kubectl', ['exec', 'sleeper', '--', 'sh', '-c', 'echo from-the-sim; exit 3'], { env, timeout: 20_000 }).catch((err) => err as { code?: number; stdout?: string });

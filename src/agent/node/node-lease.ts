@@ -3,6 +3,7 @@
 import type { V1Lease, V1Node } from '@kubernetes/client-node';
 import type { KubeApi } from '../api/kube-api.ts';
 import { statusOf } from '../api/kube-api.ts';
+import { microTime } from '../api/micro-time.ts';
 
 export const leaseNamespace = 'kube-node-lease';
 
@@ -15,7 +16,7 @@ export function buildLease(node: V1Node, durationSeconds: number, now: Date): V1
       namespace: leaseNamespace,
       ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata!.name!, uid: node.metadata!.uid! }],
     },
-    spec: { holderIdentity: node.metadata!.name!, leaseDurationSeconds: durationSeconds, renewTime: now },
+    spec: { holderIdentity: node.metadata!.name!, leaseDurationSeconds: durationSeconds, renewTime: microTime(now) },
   };
 }
 
@@ -27,7 +28,7 @@ export async function renewLease(api: KubeApi, node: V1Node, durationSeconds: nu
       if (!current) return await api.createLease(buildLease(node, durationSeconds, now()));
       return await api.replaceLease({
         ...current,
-        spec: { ...current.spec, holderIdentity: node.metadata!.name!, leaseDurationSeconds: durationSeconds, renewTime: now() },
+        spec: { ...current.spec, holderIdentity: node.metadata!.name!, leaseDurationSeconds: durationSeconds, renewTime: microTime(now()) },
       });
     } catch (err) {
       if ((statusOf(err) === 409) && attempt < 1) continue;
