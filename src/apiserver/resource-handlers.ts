@@ -1,6 +1,7 @@
 // The verbs on resource URLs: get, list (paged, or as a Table), watch, create, update, patch,
 // delete, deletecollection, and the pods/binding subresource.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { enforceFieldValidation } from './unknown-fields.ts';
 import { ApiError, badRequest, gone, methodNotAllowed, unsupportedMediaType } from './errors.ts';
 import { mediaTypeOf, parseBody, readBody, sendJson } from './http-io.ts';
 import { applyPatch, applyStrategicMergePatch, patchTypeOf } from './patch.ts';
@@ -30,6 +31,7 @@ export class ResourceHandlers {
       if (type.namespaced && route.namespace === undefined) throw methodNotAllowed();
       if (method === 'POST') {
         const body = await this.body(req, type);
+        enforceFieldValidation(res, type, body, query);
         admit({ verb: 'create', name: String((body as KubeObject)?.metadata?.name ?? ''), incoming: body as KubeObject });
         return sendJson(res, 201, this.resources.create(type, namespace, body));
       }
@@ -64,11 +66,12 @@ export class ResourceHandlers {
       }
       case 'PUT': {
         const body = await this.body(req, type);
+        enforceFieldValidation(res, type, body, query);
         admit({ verb: 'update', name, subresource, incoming: body as KubeObject, existing: this.existing(type, namespace, name) });
         return sendJson(res, 200, this.resources.update(type, namespace, name, body, subresource));
       }
       case 'PATCH':
-        return this.patch(req, res, route, namespace, name, user);
+        return this.patch(req, res, route, namespace, name, user, query);
       case 'DELETE': {
         if (subresource) throw methodNotAllowed();
         const options = await this.deleteOptions(req, query);
@@ -135,7 +138,7 @@ export class ResourceHandlers {
     }
   }
 
-  private async patch(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, namespace: string, name: string, user: UserInfo): Promise<void> {
+  private async patch(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, namespace: string, name: string, user: UserInfo, query: URLSearchParams): Promise<void> {
     const { type, subresource } = route;
     const admit = (incoming: KubeObject, existing: KubeObject | undefined) =>
       admitWrite(user, { verb: existing ? 'patch' : 'create', type, namespace, name, subresource, incoming, existing }, this.resources.store);
@@ -144,6 +147,7 @@ export class ResourceHandlers {
     if (media === 'application/apply-patch+yaml') {
       // Server-side apply, simplified: create when missing, else merge like a strategic patch.
       const applied = parseBody(text, media, describe(type)) as KubeObject;
+      enforceFieldValidation(res, type, applied, query);
       const existing = this.existing(type, namespace, name);
       if (!existing) {
         const created = { ...applied, metadata: { ...(applied?.metadata ?? {}), name } };
@@ -157,6 +161,8 @@ export class ResourceHandlers {
     const patchType = patchTypeOf(media);
     if (!patchType) throw unsupportedMediaType(media);
     const patch = parseBody(text, 'application/json', describe(type));
+    // A merge or strategic patch is a partial object of the kind; a JSON patch is a list of operations.
+    if (patchType !== 'json') enforceFieldValidation(res, type, patch, query);
     const existing = this.resources.get(type, namespace, name);
     const patched = applyPatch(patchType, type.kind, existing, patch);
     // A patch that yields no object is refused below with kube's 400; nothing to admit.

@@ -11,10 +11,10 @@ const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/;
 
 interface AttributeType { name: string; baseName: string; type: string; format: string }
-type ModelClass = { getAttributeTypeMap(): AttributeType[] };
+export type ModelClass = { getAttributeTypeMap(): AttributeType[] };
 
 const byName = models as unknown as Record<string, ModelClass | undefined>;
-const modelNamed = (name: string): ModelClass | undefined => (typeof byName[name]?.getAttributeTypeMap === 'function' ? byName[name] : undefined);
+export const modelNamed = (name: string): ModelClass | undefined => (typeof byName[name]?.getAttributeTypeMap === 'function' ? byName[name] : undefined);
 
 /** The generated model of a kind: V1Lease, V1Pod, CoreV1Event, ... */
 export function modelOf(kind: string, version: string): ModelClass | undefined {

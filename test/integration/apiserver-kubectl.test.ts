@@ -114,6 +114,19 @@ describe('dev API server driven by kubectl', { timeout: 120_000 }, () => {
     assert.ok(pod.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'].includes('"tier":"front"'));
   });
 
+  test('a field the type does not have: refused under kubectl\'s strict validation, a warning under --validate=warn', async () => {
+    const manifest = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: typo\nspec:\n  containers:\n  - name: a\n    image: busybox:1.36\n    imagePullPolcy: Always\n';
+    await writeFile(join(dir, 'typo.yaml'), manifest);
+    const strict = await kubectl('apply', '-f', join(dir, 'typo.yaml'));
+    assert.notEqual(strict.code, 0);
+    assert.match(strict.stderr, /Error from server \(BadRequest\): error when creating ".*typo.yaml": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers\[0\].imagePullPolcy"/);
+    const warned = await kubectl('apply', '--validate=warn', '-f', join(dir, 'typo.yaml'));
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /Warning: unknown field "spec.containers\[0\].imagePullPolcy"/);
+    assert.match(warned.stdout, /pod\/typo created/);
+    await kubectlOk('delete', 'pod', 'typo', '--grace-period=0');
+  });
+
   test('get pods -o wide shows the columns kube-apiserver prints', async () => {
     const out = await kubectlOk('get', 'pods', '-o', 'wide');
     const [header, row] = out.trimEnd().split('\n');
