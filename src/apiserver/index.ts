@@ -16,6 +16,7 @@ import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { adminUser, createClusterPki } from './cluster-pki.ts';
 import { createRequestListener } from './http-server.ts';
 import { createUpgradeListener } from './pod-streams.ts';
+import type { FieldValidation } from './unknown-fields.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { KubeletClient } from './node-proxy.ts';
 import { resourceTypes } from './registry.ts';
@@ -45,6 +46,9 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** The shortest service-account token lifetime a TokenRequest may ask (default 600 s, as kube; tests lower it). */
   minTokenExpirationSeconds?: number;
+  /** fieldValidation for writes that name none (kube-apiserver: Warn). Tests set Strict, so that a
+   * field the agent sends and the API does not have fails them instead of a user's cluster. */
+  defaultFieldValidation?: FieldValidation;
 }
 
 export interface RunningApiServer {
@@ -85,7 +89,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     authenticator,
     authorizer,
     resources,
-    handlers: new ResourceHandlers(resources, watches),
+    handlers: new ResourceHandlers(resources, watches, opts.defaultFieldValidation),
     reviews: new Reviews(tokens, authorizer),
     tokenRequests: new TokenRequests(resources, tokens, opts.minTokenExpirationSeconds),
     kubelets,

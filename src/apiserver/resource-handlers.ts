@@ -1,7 +1,7 @@
 // The verbs on resource URLs: get, list (paged, or as a Table), watch, create, update, patch,
 // delete, deletecollection, and the pods/binding subresource.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { enforceFieldValidation } from './unknown-fields.ts';
+import { enforceFieldValidation, type FieldValidation } from './unknown-fields.ts';
 import { ApiError, badRequest, gone, methodNotAllowed, unsupportedMediaType } from './errors.ts';
 import { mediaTypeOf, parseBody, readBody, sendJson } from './http-io.ts';
 import { applyPatch, applyStrategicMergePatch, patchTypeOf } from './patch.ts';
@@ -16,7 +16,11 @@ import type { UserInfo } from './auth/attributes.ts';
 import { admitWrite, type WriteRequest } from './auth/write-admission.ts';
 
 export class ResourceHandlers {
-  constructor(private readonly resources: ResourceService, private readonly watches: WatchHub) {}
+  constructor(
+    private readonly resources: ResourceService, private readonly watches: WatchHub,
+    /** fieldValidation when a request names none (kube-apiserver: Warn). */
+    private readonly defaultFieldValidation: FieldValidation = 'Warn',
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, user: UserInfo): Promise<void> {
     const { type, name, subresource } = route;
@@ -31,7 +35,7 @@ export class ResourceHandlers {
       if (type.namespaced && route.namespace === undefined) throw methodNotAllowed();
       if (method === 'POST') {
         const body = await this.body(req, type);
-        enforceFieldValidation(res, type, body, query);
+        enforceFieldValidation(res, type, body, query, this.defaultFieldValidation);
         admit({ verb: 'create', name: String((body as KubeObject)?.metadata?.name ?? ''), incoming: body as KubeObject });
         return sendJson(res, 201, this.resources.create(type, namespace, body));
       }
@@ -66,7 +70,7 @@ export class ResourceHandlers {
       }
       case 'PUT': {
         const body = await this.body(req, type);
-        enforceFieldValidation(res, type, body, query);
+        enforceFieldValidation(res, type, body, query, this.defaultFieldValidation);
         admit({ verb: 'update', name, subresource, incoming: body as KubeObject, existing: this.existing(type, namespace, name) });
         return sendJson(res, 200, this.resources.update(type, namespace, name, body, subresource));
       }
@@ -147,7 +151,7 @@ export class ResourceHandlers {
     if (media === 'application/apply-patch+yaml') {
       // Server-side apply, simplified: create when missing, else merge like a strategic patch.
       const applied = parseBody(text, media, describe(type)) as KubeObject;
-      enforceFieldValidation(res, type, applied, query);
+      enforceFieldValidation(res, type, applied, query, this.defaultFieldValidation);
       const existing = this.existing(type, namespace, name);
       if (!existing) {
         const created = { ...applied, metadata: { ...(applied?.metadata ?? {}), name } };
@@ -162,7 +166,7 @@ export class ResourceHandlers {
     if (!patchType) throw unsupportedMediaType(media);
     const patch = parseBody(text, 'application/json', describe(type));
     // A merge or strategic patch is a partial object of the kind; a JSON patch is a list of operations.
-    if (patchType !== 'json') enforceFieldValidation(res, type, patch, query);
+    if (patchType !== 'json') enforceFieldValidation(res, type, patch, query, this.defaultFieldValidation);
     const existing = this.resources.get(type, namespace, name);
     const patched = applyPatch(patchType, type.kind, existing, patch);
     // A patch that yields no object is refused below with kube's 400; nothing to admit.

@@ -47,8 +47,10 @@ function visit(value: unknown, type: string, path: string, found: string[], dept
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Applies the request's fieldValidation to a write body (an object, or a merge patch of one). */
-export function enforceFieldValidation(res: ServerResponse, type: ResourceType, body: unknown, query: URLSearchParams): void {
-  const mode = (query.get('fieldValidation') ?? 'Warn').toLowerCase();
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export function enforceFieldValidation(res: ServerResponse, type: ResourceType, body: unknown, query: URLSearchParams, byDefault: FieldValidation = 'Warn'): void {
+  const mode = (query.get('fieldValidation') || byDefault).toLowerCase();
   if (mode === 'ignore') return;
   if (mode !== 'warn' && mode !== 'strict') throw badRequest(`fieldValidation parameter unsupported: ${query.get('fieldValidation')}`);
   const unknown = unknownFields(type.kind, type.version, body);

@@ -147,7 +147,8 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
   });
 
   world = opts.world ?? (await startTestWorld({ logger: quiet }));
-  api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet, ...opts.apiServer });
+  // Strict: a field the agent (or a test) writes that the API does not have fails the test.
+  api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet, defaultFieldValidation: 'Strict', ...opts.apiServer });
   // The admin's kubeconfig (cluster CA, client certificate in system:masters), its context in `namespace`.
   const kubeConfig = api.kubeConfig();
   // The agent runs as the node, as a kubelet does, and trusts the cluster CA for client

@@ -57,7 +57,8 @@ const sandboxesOf = async (podName: string) => (await agent!.runtime.relist()).f
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'agent-sim-'));
-  apiServer = await startApiServer({ port: 0, logger: silent, binder: false });
+  // Strict: any field the agent writes that the API does not have fails these tests.
+  apiServer = await startApiServer({ port: 0, logger: silent, binder: false, defaultFieldValidation: 'Strict' });
   sim = await startSimRuntime({ socketPath: join(dir, 'sim.sock'), images: ['busybox:1.36'] });
   kubeConfig = apiServer.kubeConfig();
   kube = kubeConfig.makeApiClient(CoreV1Api);
