@@ -104,8 +104,7 @@ export function createUpgradeListener(deps: PodStreamDeps, log: Logger) {
       webSockets.handleUpgrade(req, socket, head, (ws) => {
         if (subresource === 'portforward') return tunnelPortForward(ws, node);
         const q = url.searchParams;
-        const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
-        translateExecSession(ws, node, { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr'), tty: flag('tty') });
+        translateExecSession(ws, node, { stdin: truthy(q, 'stdin'), stdout: truthy(q, 'stdout'), stderr: truthy(q, 'stderr'), tty: truthy(q, 'tty') });
       });
       log.debug({ user: user.name, pod: `${route.namespace}/${route.name}`, subresource, protocol: wsProtocol }, 'pod stream translated from WebSocket');
       return;
