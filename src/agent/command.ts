@@ -10,6 +10,10 @@ export function addAgentOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it')
     .option('--kubeconfig <file>', 'kubeconfig for the API server; without it the agent runs static pods alone')
+    .option('--bootstrap-kubeconfig <file>', 'when --kubeconfig does not exist yet, get a client certificate by CSR with this kubeconfig (a bootstrap token) and write --kubeconfig')
+    .option('--cert-dir <dir>', 'where issued certificates are kept (default <root-dir>/pki)')
+    .option('--rotate-certificates [bool]', 'renew the client certificate by CSR before it expires (default false)')
+    .option('--rotate-server-certificates [bool]', 'get and renew the node API serving certificate by CSR, signer kubernetes.io/kubelet-serving (default false)')
     .option('--hostname-override <name>', 'node name instead of the hostname')
     .option('--container-runtime-endpoint <endpoint>', 'CRI runtime endpoint (default unix:///run/containerd/containerd.sock)')
     .option('--image-service-endpoint <endpoint>', 'CRI image service endpoint (default: the runtime endpoint)')
@@ -58,7 +62,13 @@ export function registerAgentCommand(program: Command): void {
     const logger = createLogger(resolved.config.logLevel);
     if (resolved.ignoredFileFields.length) logger.warn({ fields: resolved.ignoredFileFields }, 'KubeletConfiguration fields not implemented here are ignored');
     const { startAgent } = await import('./start-agent.ts');
-    await runUntilSignal(logger, () => startAgent(resolved.config, { logger }));
+    try {
+      await runUntilSignal(logger, () => startAgent(resolved.config, { logger }));
+    } catch (err) {
+      // A start that cannot go on (TLS bootstrap refused, say) ends with one line that says why.
+      logger.fatal({ err }, `the agent could not start: ${(err as Error).message}`);
+      process.exit(1);
+    }
   });
 }
 

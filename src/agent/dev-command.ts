@@ -2,10 +2,9 @@
 // dev control plane, a runtime (the simulated one, no root needed; or the test world's real
 // containerd), and the agent, with the example pods applied. Ctrl-C stops all of it and
 // removes every pod it ran.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ConfigError } from './config/config-error.ts';
@@ -13,16 +12,10 @@ import { resolveAgentConfig, type AgentFlags } from './config/resolve-config.ts'
 import { applyManifests, readManifests } from './dev/apply-manifests.ts';
 import { createLogger } from './logger.ts';
 import { runUntilSignal } from './run-until-signal.ts';
+import { findManifestsDir } from '../util/manifests-dir.ts';
 import { parseInteger } from './config/value-parsers.ts';
 
-/** The checkout's manifests/: the nearest one above this module (src/agent/ or the dist/ bundle). */
-function findManifestsDir(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'manifests', 'runtimeclasses.yaml'))) return join(dir, 'manifests');
-    if (dirname(dir) === dir) throw new Error('manifests/ not found above the mini-kubelet sources');
-  }
-}
-const manifestsDir = findManifestsDir();
+const manifestsDir = findManifestsDir(import.meta.url);
 
 interface DevFlags {
   runtime: string;

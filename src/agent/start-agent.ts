@@ -19,6 +19,10 @@ import type { PodVolumeManager } from '../volume/pod-volumes.ts';
 import { generatePodStatus } from './pod-status/generate-pod-status.ts';
 import { createKubeApi, type KubeApi } from './api/kube-api.ts';
 import { loadKubeconfigFile } from './api/kubeconfig.ts';
+import { clientCertificateManager, ensureClientCredentials } from './certificates/client-bootstrap.ts';
+import { currentPemPath } from './certificates/certificate-files.ts';
+import { csrApprovalTimeoutMs } from './certificates/certificate-manager.ts';
+import { heldServingCertificate, servingCertificateManager } from './certificates/serving-certificate-rotation.ts';
 import type { AgentConfig } from './config/agent-config.ts';
 import { createEventRecorder, discardEvents } from './events/event-recorder.ts';
 import { firstNonLoopbackIPv4 } from './node/machine-facts.ts';
@@ -30,7 +34,7 @@ import { startDevices, startNetwork } from './plugins.ts';
 import { startHealthzServer, type RunningServer } from './server/healthz-server.ts';
 import { nodeApiAuth } from './server/auth/node-api-auth.ts';
 import { loadServingCertificate } from './server/auth/serving-certificate.ts';
-import { startNodeApiServer } from './server/node-api-server.ts';
+import { startNodeApiServer, type RunningNodeApiServer } from './server/node-api-server.ts';
 import { createStatsProvider } from './stats/stats-provider.ts';
 import { kubeletConfigz } from './stats/configz.ts';
 import { apiPodSource } from './sources/api-pod-source.ts';
@@ -38,6 +42,7 @@ import { deleteMirrorPod } from './sources/mirror-pods.ts';
 import { isMirrorPod, type PodUpdate } from './sources/pod-update.ts';
 import { podFullName } from '../pod/pod-ref.ts';
 import { staticPodSource } from './sources/static-pod-source.ts';
+import { startServiceCache, type ServiceCache } from './sources/service-cache.ts';
 import { StatusManager } from './status/status-manager.ts';
 import { runPeriodically } from './util/periodic.ts';
 import { PodRegistry } from './workers/pod-registry.ts';
@@ -90,6 +95,8 @@ interface Composition {
   logger: Logger;
   registry: PodRegistry;
   api: KubeApi | undefined;
+  /** The credentials api uses (undefined: standalone). */
+  kubeConfig: KubeConfig | undefined;
   statusManager: StatusManager;
   /** This agent's own registry (never prom-client's global one). */
   metrics: AgentMetrics;
@@ -100,8 +107,11 @@ interface Composition {
 }
 
 export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<RunningAgent> {
-  // 1. The API server (none: standalone, static pods only) and the status manager that writes to it.
+  // 1. The node's credentials (TLS bootstrap by CSR when it has none yet, renewed before they
+  //    expire), the API server (none: standalone, static pods only) and the status manager.
+  if (!deps.kubeConfig) await ensureCredentials(config, deps.logger);
   const c = connectToApiServer(config, deps);
+  rotateClientCertificate(c);
   // 2. What pods plug into: the network (agent mode) and device plugins.
   const network = deps.network ?? await startPodNetwork(c);
   const devices = deps.devices ? { devices: deps.devices } : await startDevicePlugins(c);
@@ -113,16 +123,18 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const servers = await startServers(c, hostIP, runtime);
   // 5. The node: registered on the API server, or computed locally in standalone mode.
   const node = await startNode(c, runtime, devices.devices, () => servers.nodeApi.port);
-  // 6. The pod worker's one sync, with volumes before containers and the prober beside it.
+  // 6. The pod worker's one sync, with volumes before containers and the prober beside it, and the
+  //    cluster's Services for the containers' service variables.
   const volumeManager = deps.volumes ?? createVolumeManager({ rootDir: config.rootDir, sources: c.api, nodeName: config.nodeName, logger: c.logger });
   c.stoppers.push(() => volumeManager.stop());
   const events = c.api ? createEventRecorder(c.api, config.nodeName, c.logger) : discardEvents;
   const prober = createProberManager({ exec: (id, cmd, timeout) => runtime.execInContainer(id, cmd, timeout), events, logger: c.logger });
   c.stoppers.push(async () => prober.stop());
+  const services = startServices(c);
   const podWorkerSync = createPodWorker({
     registry: c.registry, runtime, devices: devices.devices, network, statusManager: c.statusManager, api: c.api, logger: c.logger,
     events, prober,
-    syncContext: { ...syncContextOf(c, hostIP), probeResults: prober.results },
+    syncContext: { ...syncContextOf(c, hostIP, services), probeResults: prober.results },
     volumes: new VolumeStep(volumeManager, c.logger),
     sysctls: sysctlAllowlist(config.allowedUnsafeSysctls),
     node: node.current,
@@ -179,6 +191,35 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   };
 }
 
+function certDirOf(config: AgentConfig): string {
+  return config.certDir ?? join(config.rootDir, 'pki');
+}
+
+async function ensureCredentials(config: AgentConfig, logger: Logger): Promise<void> {
+  if (!config.kubeconfig || !config.bootstrapKubeconfig) return;
+  await ensureClientCredentials({
+    kubeconfig: config.kubeconfig, bootstrapKubeconfig: config.bootstrapKubeconfig, certDir: certDirOf(config),
+    nodeName: config.nodeName, approvalTimeoutMs: csrApprovalTimeoutMs, logger: logger.child({ node: config.nodeName }),
+  });
+}
+
+/** --rotate-certificates: renews the client certificate the kubeconfig names, when it is the one in --cert-dir. */
+function rotateClientCertificate(c: Composition): void {
+  const { config, logger } = c;
+  if (!config.rotateCertificates || !config.kubeconfig || !c.kubeConfig) return;
+  const pemPath = currentPemPath(certDirOf(config), 'kubelet-client');
+  if (c.kubeConfig.getCurrentUser()?.certFile !== pemPath) {
+    logger.warn({ kubeconfig: config.kubeconfig, expected: pemPath }, '--rotate-certificates: the kubeconfig\'s client certificate is not the one in --cert-dir; it is not renewed');
+    return;
+  }
+  const manager = clientCertificateManager({ certDir: certDirOf(config), nodeName: config.nodeName, approvalTimeoutMs: csrApprovalTimeoutMs, logger });
+  // Renewals are filed as the node itself (system:node:<name>), reading the current certificate
+  // file on each request: once it is replaced, new connections use the new one.
+  const kubeConfig = c.kubeConfig;
+  manager.start(() => kubeConfig);
+  c.stoppers.push(async () => manager.stop());
+}
+
 function connectToApiServer(config: AgentConfig, deps: AgentDeps): Composition {
   const logger = deps.logger.child({ node: config.nodeName });
   mkdirSync(config.rootDir, { recursive: true });
@@ -187,7 +228,7 @@ function connectToApiServer(config: AgentConfig, deps: AgentDeps): Composition {
     ? createKubeApi(kubeConfig, { onWatchError: (what, err) => logger.debug({ what, err }, 'watch failed; retrying') })
     : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
-  return { config, deps, logger, registry: new PodRegistry(), api, statusManager: new StatusManager(api, logger),
+  return { config, deps, logger, registry: new PodRegistry(), api, kubeConfig, statusManager: new StatusManager(api, logger),
     metrics: createAgentMetrics(config.nodeName), stoppers: [], stopping: false };
 }
 
@@ -216,12 +257,14 @@ async function startServers(c: Composition, hostIP: string, runtime: PodRuntime)
   const { config, logger } = c;
   const podsForApi = () => c.registry.all().filter((r) => !r.removed).map((r) => ({ ...r.pod, status: c.statusManager.latest(r.uid) ?? r.pod.status }));
   const healthz = await startHealthzServer(config.healthzPort, config.healthzBindAddress, () => !c.stopping);
-  const serving = await loadServingCertificate({
+  const servingHosts = [hostIP, 'localhost', '127.0.0.1'];
+  const byCsr = config.rotateServerCertificates ? heldServingCertificate(certDirOf(config), config.nodeName, servingHosts) : undefined;
+  const serving = byCsr ? { ...byCsr, origin: 'csr' } : await loadServingCertificate({
     tlsCertFile: config.tlsCertFile,
     tlsPrivateKeyFile: config.tlsPrivateKeyFile,
-    certDir: join(config.rootDir, 'pki'),
+    certDir: certDirOf(config),
     nodeName: config.nodeName,
-    hosts: [hostIP, 'localhost', '127.0.0.1'],
+    hosts: servingHosts,
   });
   logger.info({ certFile: serving.certFile, origin: serving.origin }, 'node API serving certificate');
   const auth = nodeApiAuth(config, c.api, logger.child({ component: 'node-api' }));
@@ -246,7 +289,26 @@ async function startServers(c: Composition, hostIP: string, runtime: PodRuntime)
     configz: () => kubeletConfigz(config),
     logger: logger.child({ component: 'node-api' }),
   });
+  if (config.rotateServerCertificates) rotateServingCertificate(c, servingHosts, nodeApi, !byCsr);
   return { healthz, nodeApi, serving };
+}
+
+/** --rotate-server-certificates: the serving certificate by CSR (now, when there is none yet), renewed before it expires. */
+function rotateServingCertificate(c: Composition, hosts: string[], nodeApi: RunningNodeApiServer, needsOne: boolean): void {
+  const { config, logger, kubeConfig } = c;
+  if (!kubeConfig) {
+    logger.warn('--rotate-server-certificates needs an API server (--kubeconfig); the node serves its self-signed certificate');
+    return;
+  }
+  const manager = servingCertificateManager({
+    certDir: certDirOf(config), nodeName: config.nodeName, hosts, approvalTimeoutMs: csrApprovalTimeoutMs, logger,
+    onRenewed: (held) => {
+      nodeApi.setServingCertificate(held.certPem, held.keyPem);
+      logger.info({ notAfter: held.notAfter.toISOString() }, 'node API now serves the certificate issued by CSR');
+    },
+  });
+  manager.start(() => kubeConfig, { now: needsOne });
+  c.stoppers.push(async () => manager.stop());
 }
 
 async function startNode(c: Composition, runtime: PodRuntime, devices: ContainerDevices, kubeletPort: () => number): Promise<{ current: () => V1Node; stop?: () => Promise<void> }> {
@@ -261,13 +323,22 @@ async function startNode(c: Composition, runtime: PodRuntime, devices: Container
   return { current: () => c.nodeController?.current() ?? localNode, ...(stop ? { stop } : {}) };
 }
 
-function syncContextOf(c: Composition, hostIP: string): SyncContext {
+/** Every Service of the cluster (list + watch), for the containers' service variables; none in standalone mode. */
+function startServices(c: Composition): ServiceCache | undefined {
+  if (!c.api) return undefined;
+  const cache = startServiceCache(c.api, c.logger.child({ component: 'services' }));
+  c.stoppers.push(async () => cache.stop());
+  return cache;
+}
+
+function syncContextOf(c: Composition, hostIP: string, services: ServiceCache | undefined): SyncContext {
   const { api } = c;
   return {
     nodeName: c.config.nodeName,
     hostIP,
     getSecret: async (ns, name) => api?.getSecret(ns, name),
     getConfigMap: async (ns, name) => api?.getConfigMap(ns, name),
+    ...(services ? { services: (pod) => services.servicesFor(pod) } : {}),
     resolveRuntimeHandler: async (name) => api?.getRuntimeClassHandler(name),
   };
 }

@@ -61,11 +61,23 @@ export function unsupportedMediaType(contentType: string): ApiError {
   return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml${contentType ? ` (got ${contentType})` : ''}`);
 }
 
+/** The patch types kube-apiserver's PATCH handler takes for a built-in kind, in its order (installer.go). */
+export const patchMediaTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+
+/** 415 for a PATCH whose Content-Type is no patch type, worded as kube-apiserver's negotiation error. */
+export function unsupportedPatchType(): ApiError {
+  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${patchMediaTypes.join(', ')}`);
+}
+
 export function gone(message: string): ApiError {
   return new ApiError(410, 'Expired', message);
 }
 
-export interface FieldError { type: 'Required' | 'Invalid' | 'Forbidden' | 'Unsupported' | 'Duplicate'; field: string; detail: string; value?: unknown }
+export interface FieldError {
+  type: 'Required' | 'Invalid' | 'Forbidden' | 'Unsupported' | 'Duplicate'; field: string; detail: string; value?: unknown;
+  /** The value as Go's %#v prints it where JSON would differ (e.g. []string{"a"}); printed as is. */
+  shown?: string;
+}
 
 const causeReason: Record<FieldError['type'], string> = {
   Required: 'FieldValueRequired',
@@ -80,10 +92,10 @@ function describeFieldError(e: FieldError): string {
   const detail = e.detail ? `: ${e.detail}` : '';
   switch (e.type) {
     case 'Required': return `Required value${detail}`;
-    case 'Invalid': return `Invalid value: ${JSON.stringify(e.value)}${detail}`;
+    case 'Invalid': return `Invalid value: ${e.shown ?? JSON.stringify(e.value)}${detail}`;
     case 'Forbidden': return `Forbidden${detail}`;
-    case 'Unsupported': return `Unsupported value: ${JSON.stringify(e.value)}${detail}`;
-    case 'Duplicate': return `Duplicate value: ${JSON.stringify(e.value)}`;
+    case 'Unsupported': return `Unsupported value: ${e.shown ?? JSON.stringify(e.value)}${detail}`;
+    case 'Duplicate': return `Duplicate value: ${e.shown ?? JSON.stringify(e.value)}`;
   }
 }
 

@@ -11,7 +11,8 @@ import { ApiError, badRequest, internalError, methodNotAllowed, unknownResource 
 import { sendError, sendJson, sendText } from './http-io.ts';
 import { openApiV3Document, openApiV3Index } from './openapi.ts';
 import type { KubeletClient } from './node-proxy.ts';
-import { isMetricsType, isReviewType, resourceKey, resourceTypes } from './registry.ts';
+import { certificatesGroup, isMetricsType, isReviewType, resourceKey, resourceTypes } from './registry.ts';
+import { requireSignerPermission } from './certificates/csr-admission.ts';
 import type { MetricsApi } from './metrics-api.ts';
 import type { ResourceHandlers } from './resource-handlers.ts';
 import type { ResourceService } from './resources.ts';
@@ -130,6 +131,10 @@ function routeResource(req: IncomingMessage, res: ServerResponse, route: Resourc
     }
     if (subresource === 'proxy') {
       return pipeline.kubelets.proxy(req, res, pipeline.resources.store.get(nodeKey, '', name), name, route.proxyPath ?? '/', query);
+    }
+    // Deciding a CSR or issuing its certificate needs a right on its signer too.
+    if (type.group === certificatesGroup && (subresource === 'approval' || subresource === 'status') && req.method !== 'GET') {
+      requireSignerPermission(pipeline.authorizer, user, subresource === 'approval' ? 'approve' : 'sign', pipeline.resources.get(type, '', name));
     }
   }
   return pipeline.handlers.handle(req, res, route, query, user);

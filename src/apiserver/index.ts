@@ -19,10 +19,16 @@ import { createUpgradeListener } from './pod-streams.ts';
 import type { FieldValidation } from './unknown-fields.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { KubeletClient } from './node-proxy.ts';
-import { resourceTypes } from './registry.ts';
+import { findResourceTypeByKind, resourceTypes } from './registry.ts';
+import { bootstrapKubeconfigYaml, createBootstrapToken, type BootstrapToken } from './bootstrap-token-issuer.ts';
+import { CsrApprover } from './certificates/csr-approver.ts';
+import { CsrSigner } from './certificates/csr-signer.ts';
+import { ApiError } from './errors.ts';
+import type { KubeObject } from './store.ts';
 import { MetricsApi } from './metrics-api.ts';
 import { ResourceHandlers } from './resource-handlers.ts';
 import { ResourceService } from './resources.ts';
+import { kubernetesService } from './service-objects.ts';
 import { Reviews } from './reviews.ts';
 import { RootCaPublisher } from './root-ca-publisher.ts';
 import { ObjectStore } from './store.ts';
@@ -49,6 +55,8 @@ export interface ApiServerOptions {
   /** fieldValidation for writes that name none (kube-apiserver: Warn). Tests set Strict, so that a
    * field the agent sends and the API does not have fails them instead of a user's cluster. */
   defaultFieldValidation?: FieldValidation;
+  /** Lifetime of the certificates the CSR signer issues (kube-controller-manager --cluster-signing-duration, default 1 year). */
+  clusterSigningDurationMs?: number;
 }
 
 export interface RunningApiServer {
@@ -64,6 +72,10 @@ export interface RunningApiServer {
   nodeKubeconfig(nodeName: string): Promise<string>;
   /** A client certificate from the cluster CA for any user and groups (CN = user, O = groups). */
   issueClientCertificate(user: string, groups: string[]): Promise<CertificateAndKey>;
+  /** A new bootstrap token (kube-system Secret, valid for ttlMs) and the bootstrap kubeconfig that carries it. */
+  bootstrapKubeconfig(ttlMs: number): { token: BootstrapToken; kubeconfigYaml: string };
+  /** Creates the objects (as the admin would), skipping those that exist; returns "Kind/name" of those created. */
+  createObjects(objects: KubeObject[]): string[];
   stop(): Promise<void>;
 }
 
@@ -83,14 +95,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const tokens = await ServiceAccountTokens.create(store);
   const authorizer = createAuthorizer(store);
   const watches = new WatchHub(store, opts.bookmarkIntervalMs ?? 10_000);
-  const authenticator = new RequestAuthenticator(tokens);
+  const authenticator = new RequestAuthenticator(tokens, store, log.child({ component: 'authentication' }));
   const kubelets = new KubeletClient(pki.kubeletClient);
   const listener = createRequestListener({
     authenticator,
     authorizer,
     resources,
     handlers: new ResourceHandlers(resources, watches, opts.defaultFieldValidation),
-    reviews: new Reviews(tokens, authorizer),
+    reviews: new Reviews(tokens, authorizer, authenticator),
     tokenRequests: new TokenRequests(resources, tokens, opts.minTokenExpirationSeconds),
     kubelets,
     metrics: new MetricsApi(store, kubelets, log.child({ component: 'metrics-api' })),
@@ -110,6 +122,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   });
   const { port } = server.address() as AddressInfo;
+  // As kube-apiserver does: the `kubernetes` Service in default, its target the server's own port.
+  resources.create(resourceTypes.find((t) => t.plural === 'services' && !t.group)!, 'default', kubernetesService(port));
   const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const kubeconfig = kubeconfigYaml(url, pki.ca.certPem, adminUser.name, pki.admin);
@@ -119,7 +133,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   }
   const binder = opts.binder === false ? undefined : new DevBinder(resources, log);
   // The controllers kube-controller-manager would run for what this server serves.
-  const controllers = [new PersistentVolumeBinder(resources, log), new RootCaPublisher(resources, pki.ca.certPem, log)];
+  const controllers = [
+    new PersistentVolumeBinder(resources, log), new RootCaPublisher(resources, pki.ca.certPem, log),
+    new CsrApprover(resources, authorizer, log.child({ component: 'csr-approver' })),
+    new CsrSigner(resources, pki.ca, opts.clusterSigningDurationMs ?? 365 * 24 * 3600_000, log.child({ component: 'csr-signer' })),
+  ];
   log.info({ url, kubeconfig: opts.kubeconfigOut, binder: !!binder }, 'dev API server listening');
 
   let stopped: Promise<void> | undefined;
@@ -138,6 +156,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       return kubeconfigYaml(url, pki.ca.certPem, user, await pki.clientCertificate(user, ['system:nodes']));
     },
     issueClientCertificate: (user, groups) => pki.clientCertificate(user, groups),
+    bootstrapKubeconfig(ttlMs) {
+      const token = createBootstrapToken(resources, ttlMs);
+      return { token, kubeconfigYaml: bootstrapKubeconfigYaml(url, pki.ca.certPem, token.token) };
+    },
+    createObjects(objects) {
+      const created: string[] = [];
+      for (const obj of objects) {
+        const type = findResourceTypeByKind(String(obj.apiVersion ?? ''), String(obj.kind ?? ''));
+        if (!type) throw new Error(`the dev API server does not serve ${String(obj.apiVersion)} ${String(obj.kind)}`);
+        try {
+          resources.create(type, obj.metadata?.namespace ?? 'default', obj);
+          created.push(`${type.kind}/${obj.metadata?.name}`);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 409)) throw err;
+        }
+      }
+      return created;
+    },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         binder?.stop();

@@ -28,3 +28,10 @@ export function generateName(prefix: string): string {
   for (let i = 0; i < 5; i++) suffix += alphabet[randomInt(alphabet.length)];
   return `${prefix.slice(0, 58)}${suffix}`;
 }
+
+/** Why name is not a valid path segment (the only rule for RBAC objects' and CSRs' names), or undefined. */
+export function pathSegmentNameProblem(name: string): string | undefined {
+  if (name === '.' || name === '..') return `may not be '${name}'`;
+  for (const c of ['/', '%']) if (name.includes(c)) return `may not contain '${c}'`;
+  return undefined;
+}

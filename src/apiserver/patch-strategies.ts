@@ -20,20 +20,24 @@ const metadataLists: Record<string, ListStrategy> = {
   'metadata.finalizers': {},
 };
 
+const podSpecLists: Record<string, ListStrategy> = {
+  containers: { mergeKey: 'name' },
+  ...under('containers', containerLists),
+  initContainers: { mergeKey: 'name' },
+  ...under('initContainers', containerLists),
+  ephemeralContainers: { mergeKey: 'name' },
+  ...under('ephemeralContainers', containerLists),
+  volumes: { mergeKey: 'name' },
+  imagePullSecrets: { mergeKey: 'name' },
+  hostAliases: { mergeKey: 'ip' },
+  topologySpreadConstraints: { mergeKey: 'topologyKey' },
+  schedulingGates: { mergeKey: 'name' },
+  resourceClaims: { mergeKey: 'name' },
+};
+
 const podLists: Record<string, ListStrategy> = {
   ...metadataLists,
-  'spec.containers': { mergeKey: 'name' },
-  ...under('spec.containers', containerLists),
-  'spec.initContainers': { mergeKey: 'name' },
-  ...under('spec.initContainers', containerLists),
-  'spec.ephemeralContainers': { mergeKey: 'name' },
-  ...under('spec.ephemeralContainers', containerLists),
-  'spec.volumes': { mergeKey: 'name' },
-  'spec.imagePullSecrets': { mergeKey: 'name' },
-  'spec.hostAliases': { mergeKey: 'ip' },
-  'spec.topologySpreadConstraints': { mergeKey: 'topologyKey' },
-  'spec.schedulingGates': { mergeKey: 'name' },
-  'spec.resourceClaims': { mergeKey: 'name' },
+  ...under('spec', podSpecLists),
   'status.conditions': { mergeKey: 'type' },
   'status.podIPs': { mergeKey: 'ip' },
   'status.hostIPs': { mergeKey: 'ip' },
@@ -55,6 +59,9 @@ const strategies: Record<string, Record<string, ListStrategy>> = {
   ServiceAccount: { ...metadataLists, secrets: { mergeKey: 'name' } },
   Namespace: { ...metadataLists, 'status.conditions': { mergeKey: 'type' } },
   PersistentVolumeClaim: { ...metadataLists, 'status.conditions': { mergeKey: 'type' } },
+  // Service ports merge by port number (their list-map key adds the protocol; patches use the port).
+  Service: { ...metadataLists, 'spec.ports': { mergeKey: 'port' }, 'status.conditions': { mergeKey: 'type' } },
+  PodTemplate: { ...metadataLists, ...under('template.metadata', { ownerReferences: { mergeKey: 'uid' }, finalizers: {} }), ...under('template.spec', podSpecLists) },
 };
 
 /** The merge strategy of the list at path in kind, or undefined when the list is replaced whole. */

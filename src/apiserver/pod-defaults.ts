@@ -3,15 +3,21 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { podQosClass } from '../pod/qos-class.ts';
 import type { FieldError } from './errors.ts';
+import { sysctlErrors } from './pod-sysctls.ts';
 import type { KubeObject } from './store.ts';
 
 export function defaultContainer(c: Record<string, any>): void {
+  defaultContainerFields(c);
+  // Requests default to limits where only limits are given (a pod's own containers, not a template's).
+  if (c.resources.limits) c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
+}
+
+/** The defaults of any container, in a pod or in a pod template. */
+function defaultContainerFields(c: Record<string, any>): void {
   if (!c.imagePullPolicy) c.imagePullPolicy = imagePullPolicyFor(String(c.image ?? ''));
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
-  // Requests default to limits where only limits are given.
-  if (c.resources.limits) c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
   for (const e of c.env ?? []) if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
 }
@@ -49,6 +55,31 @@ export function defaultPod(pod: KubeObject): void {
   for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) defaultVolume(v);
 }
 
+/**
+ * A PodTemplate's defaults: those of every pod spec (SetDefaults_PodSpec, containers, volumes),
+ * not the ones only a Pod gets (service links, limits as requests) nor what admission adds to a
+ * new pod (priority, default tolerations, the service account).
+ */
+export function defaultPodTemplate(podTemplate: KubeObject): void {
+  const template = isMap(podTemplate.template) ? podTemplate.template : (podTemplate.template = {});
+  // An embedded ObjectMeta without a creation time still carries the field (as null) on the wire.
+  template.metadata = { creationTimestamp: null, ...(isMap(template.metadata) ? template.metadata : {}) };
+  const spec = isMap(template.spec) ? template.spec : (template.spec = {});
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
+  for (const list of ['initContainers', 'containers']) {
+    for (const c of Array.isArray(spec[list]) ? spec[list] : []) if (isMap(c)) defaultContainerFields(c);
+  }
+  for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) if (isMap(v)) defaultVolume(v);
+}
+
+const isMap = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** kube's SetDefaults for volume sources: file modes 0644, hostPath type "", token lifetime 1 h, fieldRef apiVersion v1. */
 function defaultVolume(v: Record<string, any>): void {
   const fileMode = 0o644;
@@ -77,10 +108,21 @@ export function initialPodStatus(pod: KubeObject): Record<string, unknown> {
 }
 
 export function validatePod(pod: KubeObject): FieldError[] {
+  return validatePodSpec(pod.spec, 'spec');
+}
+
+/** A PodTemplate's template.spec is checked as a pod's spec is. */
+export function validatePodTemplate(podTemplate: KubeObject): FieldError[] {
+  return validatePodSpec(podTemplate.template?.spec, 'template.spec');
+}
+
+/** A pod spec's rules, its errors under `path` (spec for a pod, template.spec for a template). */
+export function validatePodSpec(spec: Record<string, any> | undefined, path: string): FieldError[] {
   const errors: FieldError[] = [];
-  const containers = pod.spec?.containers;
+  const containers = spec?.containers;
   if (!Array.isArray(containers) || containers.length === 0) {
-    errors.push({ type: 'Required', field: 'spec.containers', detail: '' });
+    errors.push({ type: 'Required', field: `${path}.containers`, detail: '' });
+    errors.push(...sysctlErrors(spec, path));
     return errors;
   }
   const seen = new Set<string>();
@@ -90,12 +132,13 @@ export function validatePod(pod: KubeObject): FieldError[] {
     else seen.add(c.name);
     if (!c?.image) errors.push({ type: 'Required', field: `${field}[${i}].image`, detail: '' });
   });
-  check(pod.spec.initContainers ?? [], 'spec.initContainers');
-  check(containers, 'spec.containers');
-  const policy = pod.spec.restartPolicy;
+  check(spec!.initContainers ?? [], `${path}.initContainers`);
+  check(containers, `${path}.containers`);
+  const policy = spec!.restartPolicy;
   if (!['Always', 'OnFailure', 'Never'].includes(policy)) {
-    errors.push({ type: 'Unsupported', field: 'spec.restartPolicy', detail: 'supported values: "Always", "OnFailure", "Never"', value: policy });
+    errors.push({ type: 'Unsupported', field: `${path}.restartPolicy`, detail: 'supported values: "Always", "OnFailure", "Never"', value: policy });
   }
+  errors.push(...sysctlErrors(spec, path));
   return errors;
 }
 

@@ -1,5 +1,5 @@
 // Decoding of Kubernetes protobuf request bodies ("k8s\0" + runtime.Unknown envelope), which
-// kubectl's typed clients send for `kubectl create namespace|configmap|secret|serviceaccount`.
+// kubectl's typed clients send for `kubectl create namespace|configmap|secret|serviceaccount|service`.
 // Answers are always JSON; clients accept it.
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -14,6 +14,7 @@ const messageByKind: Record<string, string> = {
   'v1/ConfigMap': 'k8s.ConfigMap',
   'v1/Secret': 'k8s.Secret',
   'v1/ServiceAccount': 'k8s.ServiceAccount',
+  'v1/Service': 'k8s.Service',
   'authentication.k8s.io/v1/TokenRequest': 'k8s.TokenRequest',
   'authentication.k8s.io/v1/TokenReview': 'k8s.TokenReview',
   'authentication.k8s.io/v1/SelfSubjectReview': 'k8s.SelfSubjectReview',
@@ -26,6 +27,7 @@ const messageByKind: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': 'k8s.RoleBinding',
   // The same fields, with the same numbers.
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'k8s.RoleBinding',
+  'certificates.k8s.io/v1/CertificateSigningRequest': 'k8s.CertificateSigningRequest',
 };
 
 export const protobufMediaType = 'application/vnd.kubernetes.protobuf';
@@ -61,7 +63,26 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   for (const k of ['creationTimestamp', 'deletionTimestamp']) {
     if (meta[k] !== undefined) meta[k] = timeToString(meta[k]);
   }
-  return pruneUnset({ apiVersion, kind, ...obj, metadata: meta }) as Record<string, unknown>;
+  const decoded = pruneUnset({ apiVersion, kind, ...obj, metadata: meta }) as Record<string, any>;
+  if (kind === 'Service') serviceFromProtobuf(decoded);
+  if (kind === 'CertificateSigningRequest') {
+    for (const c of decoded.status?.conditions ?? []) {
+      for (const k of ['lastUpdateTime', 'lastTransitionTime']) if (c[k] !== undefined) c[k] = timeToString(c[k]);
+    }
+  }
+  return decoded;
+}
+
+/** A Service as its JSON would carry it: int-or-string target ports, and no zero node ports or false flags (omitempty in JSON). */
+function serviceFromProtobuf(svc: Record<string, any>): void {
+  const spec = svc.spec ?? {};
+  for (const port of Array.isArray(spec.ports) ? spec.ports : []) {
+    const target = port.targetPort;
+    if (target && typeof target === 'object') port.targetPort = Number(target.type ?? 0) === 1 ? (target.strVal ?? '') : (target.intVal ?? 0);
+    if (port.nodePort === 0) delete port.nodePort;
+  }
+  if (spec.healthCheckNodePort === 0) delete spec.healthCheckNodePort;
+  if (spec.publishNotReadyAddresses === false) delete spec.publishNotReadyAddresses;
 }
 
 // Go's encoder writes non-pointer scalars even when unset ("", 0): drop them, as JSON would

@@ -34,6 +34,7 @@ const eventFields = ['involvedObject.kind', 'involvedObject.namespace', 'involve
   'source', 'type'];
 
 export const rbacGroup = 'rbac.authorization.k8s.io';
+export const certificatesGroup = 'certificates.k8s.io';
 
 export const resourceTypes: ResourceType[] = [
   type({ kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], fieldSelectors: ['status.phase'] }),
@@ -44,6 +45,8 @@ export const resourceTypes: ResourceType[] = [
   type({ kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: eventFields, createOnUpdate: true }),
   type({ kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] }),
   type({ kind: 'Secret', plural: 'secrets', namespaced: true, fieldSelectors: ['type'] }),
+  type({ kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  type({ kind: 'PodTemplate', plural: 'podtemplates', namespaced: true }),
   type({ kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], subresources: ['token'] }),
   // Both kinds also select on the legacy "name" field, as kube-apiserver's storage does.
   type({ kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: ['status'], fieldSelectors: ['name'] }),
@@ -53,6 +56,8 @@ export const resourceTypes: ResourceType[] = [
       'regarding.resourceVersion', 'regarding.fieldPath', 'reason', 'reportingController', 'type'] }),
   type({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases', namespaced: true }),
   type({ group: 'node.k8s.io', kind: 'RuntimeClass', plural: 'runtimeclasses', namespaced: false }),
+  type({ group: certificatesGroup, kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', namespaced: false, shortNames: ['csr'],
+    subresources: ['status', 'approval'], fieldSelectors: ['spec.signerName'] }),
   ...reviewTypes(),
   // Served by metrics-api.ts from the nodes' /metrics/resource, never stored (metrics-server's API).
   type({ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics', plural: 'nodes', singular: '', namespaced: false, verbs: ['get', 'list'] }),

@@ -2,7 +2,7 @@
 // delete, deletecollection, and the pods/binding subresource.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { enforceFieldValidation, type FieldValidation } from './unknown-fields.ts';
-import { ApiError, badRequest, gone, methodNotAllowed, unsupportedMediaType } from './errors.ts';
+import { ApiError, badRequest, gone, methodNotAllowed, unsupportedPatchType } from './errors.ts';
 import { mediaTypeOf, parseBody, readBody, sendJson } from './http-io.ts';
 import { applyPatch, applyStrategicMergePatch, patchTypeOf } from './patch.ts';
 import { apiVersionOf, type ResourceType } from './registry.ts';
@@ -14,6 +14,8 @@ import { toTable, wantsTable, type TableOptions } from './tables.ts';
 import type { WatchHub } from './watch.ts';
 import type { UserInfo } from './auth/attributes.ts';
 import { admitWrite, type WriteRequest } from './auth/write-admission.ts';
+import { refuseMastersRequest } from './certificates/csr-admission.ts';
+import { stampRequester } from './certificates/csr-objects.ts';
 
 export class ResourceHandlers {
   constructor(
@@ -34,8 +36,12 @@ export class ResourceHandlers {
       // Writes to a namespaced collection need the namespace in the URL.
       if (type.namespaced && route.namespace === undefined) throw methodNotAllowed();
       if (method === 'POST') {
-        const body = await this.body(req, type);
+        let body = await this.body(req, type);
         enforceFieldValidation(res, type, body, query, this.defaultFieldValidation);
+        if (type.kind === 'CertificateSigningRequest') {
+          body = stampRequester(body, user);
+          refuseMastersRequest(body as KubeObject);
+        }
         admit({ verb: 'create', name: String((body as KubeObject)?.metadata?.name ?? ''), incoming: body as KubeObject });
         return sendJson(res, 201, this.resources.create(type, namespace, body));
       }
@@ -163,7 +169,7 @@ export class ResourceHandlers {
       return sendJson(res, 200, this.resources.update(type, namespace, name, merged, subresource));
     }
     const patchType = patchTypeOf(media);
-    if (!patchType) throw unsupportedMediaType(media);
+    if (!patchType) throw unsupportedPatchType();
     const patch = parseBody(text, 'application/json', describe(type));
     // A merge or strategic patch is a partial object of the kind; a JSON patch is a list of operations.
     if (patchType !== 'json') enforceFieldValidation(res, type, patch, query, this.defaultFieldValidation);

@@ -5,10 +5,12 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound, type FieldError,
 } from './errors.ts';
-import { defaultRbacObject, rbacNameProblem, rbacValidationErrors } from './auth/rbac-validation.ts';
-import { generateName, nameProblem } from './names.ts';
+import { defaultRbacObject, rbacValidationErrors } from './auth/rbac-validation.ts';
+import { generateName, nameProblem, pathSegmentNameProblem } from './names.ts';
 import { applyPatch, type PatchType } from './patch.ts';
-import { defaultContainer, defaultPod, initialPodStatus, podSpecUpdateErrors, validatePod } from './pod-defaults.ts';
+import {
+  defaultContainer, defaultPod, defaultPodTemplate, initialPodStatus, podSpecUpdateErrors, validatePod, validatePodTemplate,
+} from './pod-defaults.ts';
 import { ephemeralContainersUpdateErrors } from './ephemeral-containers.ts';
 import { admitServiceAccount } from './service-account-admission.ts';
 import {
@@ -20,6 +22,14 @@ import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector
 import type { KubeObject, ObjectStore } from './store.ts';
 import { immutableDataErrors } from './immutable-data.ts';
 import { timeFormatProblem } from './wire-times.ts';
+import {
+  defaultService, prepareServiceForCreate, prepareServiceForUpdate, serviceNameProblem, serviceUpdateErrors, validateService,
+} from './service-objects.ts';
+import { admitRuntimeClass } from './runtime-class-admission.ts';
+import { secretUpdateErrors, validateConfigMap, validateSecret } from './config-data.ts';
+import { statusUpdate } from './status-updates.ts';
+import { scalarTypeProblem } from './json-scalars.ts';
+import { csrAfterUpdate, csrUpdateErrors, csrValidationErrors, prepareCsrForCreate } from './certificates/csr-objects.ts';
 
 export const protectedNamespaces = ['default', 'kube-system', 'kube-public'];
 
@@ -35,6 +45,7 @@ export interface ListOptions {
 
 const namespaceType = resourceTypes.find((t) => t.plural === 'namespaces')!;
 const serviceAccountType = resourceTypes.find((t) => t.plural === 'serviceaccounts')!;
+const serviceKey = resourceKey(resourceTypes.find((t) => t.plural === 'services' && !t.group)!);
 
 export class ResourceService {
   constructor(readonly store: ObjectStore, private readonly now: () => Date = () => new Date()) {}
@@ -58,7 +69,9 @@ export class ResourceService {
     if (!meta.name && meta.generateName) meta.name = generateName(String(meta.generateName));
     const name = String(meta.name ?? '');
     if (!name) throw invalid(t.kind, t.group, '', [{ type: 'Required', field: 'metadata.name', detail: 'name or generateName is required' }]);
-    const problem = t.group === rbacGroup ? rbacNameProblem(name) : nameProblem(name, t.plural === 'namespaces');
+    // kube does not care what a CSR is called (the kubelet's bootstrap names have capitals and '_').
+    const problem = t.group === rbacGroup || t.kind === 'CertificateSigningRequest' ? pathSegmentNameProblem(name)
+      : t.kind === 'Service' && !t.group ? serviceNameProblem(name) : nameProblem(name, t.plural === 'namespaces');
     if (problem) throw invalid(t.kind, t.group, name, [{ type: 'Invalid', field: 'metadata.name', detail: problem, value: name }]);
     if (t.namespaced) this.requireLiveNamespace(meta.namespace);
     if (this.store.get(resourceKey(t), meta.namespace ?? '', name)) throw alreadyExists(t.plural, t.group, name);
@@ -150,8 +163,15 @@ export class ResourceService {
       const added = structuredClone(incoming.spec?.ephemeralContainers ?? []);
       for (const c of added) defaultContainer(c);
       next = { ...existing, spec: { ...existing.spec, ephemeralContainers: added } };
+    } else if (t.kind === 'CertificateSigningRequest' && subresource) {
+      // approval and status each change their own part of a CSR.
+      next = csrAfterUpdate(existing, incoming, subresource, this.timestamp());
+      const errors = csrUpdateErrors(existing, next);
+      if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
     } else if (subresource === 'status') {
-      next = { ...existing, status: incoming.status };
+      const update = t.group ? { next: { ...existing, status: incoming.status }, errors: [] } : statusUpdate(t.kind, existing, incoming);
+      if (update.errors.length) throw invalid(t.kind, t.group, existing.metadata.name, update.errors);
+      next = update.next;
       // kube stamps a volume's phase changes itself.
       if (t.kind === 'PersistentVolume' && next.status?.phase !== existing.status?.phase) {
         next.status = { ...next.status, lastPhaseTransitionTime: this.timestamp() };
@@ -172,7 +192,18 @@ export class ResourceService {
         const errors = podSpecUpdateErrors(existing.spec, next.spec);
         if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
       }
-      if (t.kind === 'Secret') convertStringData(next);
+      if (t.kind === 'Secret') {
+        // Decoding defaults an empty type, so a write that leaves it out asks for Opaque.
+        next.type ||= 'Opaque';
+        convertStringData(next);
+      }
+      if (t.kind === 'Service' && !t.group) {
+        defaultService(next);
+        prepareServiceForUpdate(next, existing, this.store.list(serviceKey));
+      }
+      if (t.kind === 'PodTemplate' && !t.group) defaultPodTemplate(next);
+      // A CSR's request is fixed once filed.
+      if (t.kind === 'CertificateSigningRequest') next.spec = existing.spec;
       if (!t.group) {
         const errors = immutableDataErrors(t.kind, existing, next);
         if (errors.length) throw invalid(t.kind, t.group, existing.metadata.name, errors);
@@ -261,12 +292,21 @@ export class ResourceService {
 
   private prepareForCreate(t: ResourceType, obj: KubeObject): void {
     defaultRbacObject(t, obj);
+    if (t.kind === 'CertificateSigningRequest') prepareCsrForCreate(obj);
     if (t.group) return;
     switch (t.kind) {
       case 'Pod':
         defaultPod(obj);
         admitServiceAccount(obj, this.store);
+        admitRuntimeClass(obj, this.store);
         obj.status = initialPodStatus(obj);
+        break;
+      case 'PodTemplate':
+        defaultPodTemplate(obj);
+        break;
+      case 'Service':
+        defaultService(obj);
+        prepareServiceForCreate(obj, this.store.list(serviceKey));
         break;
       case 'PersistentVolume':
         defaultPersistentVolume(obj, this.timestamp());
@@ -280,7 +320,7 @@ export class ResourceService {
         obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
         break;
       case 'Secret':
-        obj.type ??= 'Opaque';
+        obj.type ||= 'Opaque';
         convertStringData(obj);
         break;
     }
@@ -289,8 +329,13 @@ export class ResourceService {
   private validate(t: ResourceType, obj: KubeObject, existing?: KubeObject): void {
     const errors: FieldError[] = [...rbacValidationErrors(t, obj, existing)];
     if (t.kind === 'Pod' && !t.group) errors.push(...validatePod(obj));
+    if (t.kind === 'PodTemplate' && !t.group) errors.push(...validatePodTemplate(obj));
+    if (t.kind === 'Service' && !t.group) errors.push(...(existing ? serviceUpdateErrors(existing, obj) : []), ...validateService(obj));
+    if (t.kind === 'ConfigMap' && !t.group) errors.push(...validateConfigMap(obj));
+    if (t.kind === 'Secret' && !t.group) errors.push(...(existing ? secretUpdateErrors(existing, obj) : []), ...validateSecret(obj));
     if (t.kind === 'PersistentVolume') errors.push(...validatePersistentVolume(obj));
     if (t.kind === 'PersistentVolumeClaim') errors.push(...validatePersistentVolumeClaim(obj));
+    if (t.kind === 'CertificateSigningRequest') errors.push(...csrValidationErrors(obj));
     if (t.kind === 'RuntimeClass' && !obj.handler) errors.push({ type: 'Required', field: 'handler', detail: '' });
     if (t.kind === 'Lease' && obj.spec?.leaseDurationSeconds !== undefined && !(obj.spec.leaseDurationSeconds > 0)) {
       errors.push({ type: 'Invalid', field: 'spec.leaseDurationSeconds', detail: 'must be greater than 0', value: obj.spec.leaseDurationSeconds });
@@ -337,6 +382,9 @@ function checkShapes(t: ResourceType, obj: KubeObject): void {
   // Times and MicroTimes decode as strictly as in kube-apiserver (a Lease's renewTime needs six fraction digits).
   const timeProblem = timeFormatProblem(t.kind, t.version, obj);
   if (timeProblem) throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${timeProblem}`);
+  // Service ports must decode as int32 before their range can be checked.
+  const scalarProblem = t.kind === 'Service' && !t.group ? scalarTypeProblem(t.kind, t.version, obj) : undefined;
+  if (scalarProblem) throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${scalarProblem}`);
 }
 
 /** Secrets: stringData is write-only; it is merged into data, base64-encoded. */

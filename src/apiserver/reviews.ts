@@ -10,6 +10,7 @@ import type { ResourceRoute } from './routes.ts';
 import type { Authorizer, RequestAttributes, UserInfo } from './auth/attributes.ts';
 import { withAuthenticatedGroup } from './auth/authenticator.ts';
 import { TokenRejected, type ServiceAccountTokens } from './auth/service-account-tokens.ts';
+import type { RequestAuthenticator } from './auth/authenticator.ts';
 
 type Review = Record<string, any>;
 
@@ -17,7 +18,11 @@ interface ResourceAttributesSpec { namespace?: string; verb?: string; group?: st
 interface NonResourceAttributesSpec { path?: string; verb?: string }
 
 export class Reviews {
-  constructor(private readonly tokens: ServiceAccountTokens, private readonly authorizer: Authorizer) {}
+  constructor(
+    private readonly tokens: ServiceAccountTokens, private readonly authorizer: Authorizer,
+    /** Every kind of bearer token the server takes (bootstrap tokens too), as kube's TokenReview uses its whole chain. */
+    private readonly bearerTokens: Pick<RequestAuthenticator, 'authenticateToken'>,
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, user: UserInfo): Promise<void> {
     const { type } = route;
@@ -41,7 +46,7 @@ export class Reviews {
     if (typeof spec.token !== 'string' || !spec.token) throw badRequest('token is required for TokenReview in authentication');
     const asked: string[] = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : [this.tokens.issuer];
     try {
-      const answer = await this.tokens.authenticate(spec.token, asked);
+      const answer = await this.bearerTokens.authenticateToken(spec.token, asked);
       if (!answer) return { authenticated: false, user: {}, error: 'invalid bearer token' };
       return { authenticated: true, user: userInfoOf(withAuthenticatedGroup(answer.user)), audiences: answer.audiences };
     } catch (err) {

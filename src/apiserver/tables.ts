@@ -2,6 +2,7 @@
 // kube-apiserver shows for each kind, so `kubectl get` (and -o wide, priority 1) looks the same.
 import type { ResourceType } from './registry.ts';
 import { accessModesShort, storageClassOf } from './storage-objects.ts';
+import { serviceExternalIPCell, servicePortsCell, serviceSelectorCell } from './service-objects.ts';
 import type { KubeObject } from './store.ts';
 
 interface Column { name: string; type: 'string' | 'integer' | 'date'; format?: string; priority?: number; cell: (o: KubeObject, now: Date) => unknown }
@@ -159,6 +160,37 @@ const persistentVolumeClaimColumns: Column[] = [
   { name: 'VolumeMode', type: 'string', priority: 1, cell: (c) => unsetOr(c.spec?.volumeMode) },
 ];
 
+const serviceColumns: Column[] = [
+  nameColumn,
+  { name: 'Type', type: 'string', cell: (s) => s.spec?.type ?? '' },
+  { name: 'Cluster-IP', type: 'string', cell: (s) => s.spec?.clusterIPs?.[0] || none },
+  { name: 'External-IP', type: 'string', cell: serviceExternalIPCell },
+  { name: 'Port(s)', type: 'string', cell: servicePortsCell },
+  ageColumn,
+  { name: 'Selector', type: 'string', priority: 1, cell: serviceSelectorCell },
+];
+
+/** Labels as kubectl formats them: k=v sorted by key, comma-separated, or <none>. */
+function formatLabels(labels: Record<string, string> | undefined): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  return keys.length ? keys.map((k) => `${k}=${labels![k]}`).join(',') : none;
+}
+
+const podTemplateColumns: Column[] = [
+  nameColumn,
+  { name: 'Containers', type: 'string', cell: (p) => (p.template?.spec?.containers ?? []).map((c: any) => c?.name ?? '').join(',') },
+  { name: 'Images', type: 'string', cell: (p) => (p.template?.spec?.containers ?? []).map((c: any) => c?.image ?? '').join(',') },
+  { name: 'Pod Labels', type: 'string', cell: (p) => formatLabels(p.template?.metadata?.labels) },
+];
+
+/** kubectl's CSR condition: the decisions (Pending when none), then Issued once signed. */
+function csrCondition(c: KubeObject): string {
+  const decided = ((c.status?.conditions ?? []) as any[]).filter((x) => x.status === 'True' || x.status === undefined).map((x) => x.type);
+  const parts = decided.length ? decided : ['Pending'];
+  if (c.status?.certificate) parts.push('Issued');
+  return parts.join(',');
+}
+
 const createdAtColumn: Column = { name: 'Created At', type: 'date', cell: (o) => o.metadata.creationTimestamp ?? '' };
 
 /** Subjects as kubectl's wide columns list them: users, groups, and service accounts as namespace/name. */
@@ -184,11 +216,20 @@ const columnsByKind: Record<string, Column[]> = {
   '/Secret': [nameColumn, { name: 'Type', type: 'string', cell: (s) => s.type ?? '' }, { name: 'Data', type: 'integer', cell: (s) => Object.keys(s.data ?? {}).length }, ageColumn],
   '/PersistentVolume': persistentVolumeColumns,
   '/PersistentVolumeClaim': persistentVolumeClaimColumns,
+  '/Service': serviceColumns,
+  '/PodTemplate': podTemplateColumns,
   '/ServiceAccount': [nameColumn, { name: 'Secrets', type: 'integer', cell: (s) => (s.secrets ?? []).length }, ageColumn],
   '/Event': eventColumns('involvedObject', 'message'),
   'events.k8s.io/Event': eventColumns('regarding', 'note'),
   'coordination.k8s.io/Lease': [nameColumn, { name: 'Holder', type: 'string', cell: (l) => l.spec?.holderIdentity ?? '' }, ageColumn],
   'node.k8s.io/RuntimeClass': [nameColumn, { name: 'Handler', type: 'string', cell: (r) => r.handler ?? '' }, ageColumn],
+  'certificates.k8s.io/CertificateSigningRequest': [
+    nameColumn, ageColumn,
+    { name: 'SignerName', type: 'string', cell: (c) => c.spec?.signerName ?? '' },
+    { name: 'Requestor', type: 'string', cell: (c) => c.spec?.username ?? '' },
+    { name: 'RequestedDuration', type: 'string', cell: (c) => (c.spec?.expirationSeconds ? humanDuration(c.spec.expirationSeconds) : none) },
+    { name: 'Condition', type: 'string', cell: csrCondition },
+  ],
   'rbac.authorization.k8s.io/Role': [nameColumn, createdAtColumn],
   'rbac.authorization.k8s.io/ClusterRole': [nameColumn, createdAtColumn],
   'rbac.authorization.k8s.io/RoleBinding': bindingColumns,

@@ -10,7 +10,12 @@ import { modelNamed, modelOf, type ModelClass } from './wire-times.ts';
 /** Paths of the fields in `obj` that its kind's model does not declare, as kube prints them. */
 export function unknownFields(kind: string, version: string, obj: unknown): string[] {
   const model = modelOf(kind, version);
-  if (!model || !isObject(obj)) return [];
+  return model ? unknownFieldsIn(model, obj) : [];
+}
+
+/** Paths of the fields in `obj` that a generated model (V1Pod, AuthenticationV1TokenRequest, ...) does not declare. */
+export function unknownFieldsIn(model: ModelClass, obj: unknown): string[] {
+  if (!isObject(obj)) return [];
   const found: string[] = [];
   walk(model, obj, '', found, 0);
   return found;

@@ -30,10 +30,17 @@ function goParseError(value: string, layout: string): string {
   return `parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(expected)}`;
 }
 
+/** Which of the API's time types a model attribute's type is: client-node types a MicroTime as
+ * "V1MicroTime" and a Time (OpenAPI format date-time) as "Date". */
+export function timeTypeOf(type: string): 'MicroTime' | 'Time' | undefined {
+  return type === 'V1MicroTime' ? 'MicroTime' : type === 'Date' ? 'Time' : undefined;
+}
+
 function check(value: unknown, type: string, path: string, depth: number): string | undefined {
   if (value === undefined || value === null || depth > 12) return undefined;
-  if (type === 'V1MicroTime' || type === 'Date') {
-    const micro = type === 'V1MicroTime';
+  const timeType = timeTypeOf(type);
+  if (timeType) {
+    const micro = timeType === 'MicroTime';
     if (typeof value !== 'string') return `json: cannot unmarshal ${typeof value} into Go struct field ${path} of type string`;
     if (!(micro ? MICRO : TIME).test(value)) return goParseError(value, micro ? MICRO_LAYOUT : TIME_LAYOUT);
     return undefined;
@@ -61,4 +68,9 @@ const firstOf = (xs: Array<string | undefined>) => xs.find((x) => x !== undefine
 export function timeFormatProblem(kind: string, version: string, obj: Record<string, unknown>): string | undefined {
   const model = modelOf(kind, version);
   return model ? walk(model, obj, '', 0) : undefined;
+}
+
+/** timeFormatProblem against a generated model chosen by the caller (e.g. AuthenticationV1TokenRequest). */
+export function timeFormatProblemIn(model: ModelClass, obj: Record<string, unknown>): string | undefined {
+  return walk(model, obj, '', 0);
 }

@@ -32,8 +32,21 @@ export interface CertificateRequest {
   validityDays?: number;
 }
 
+/** A certificate for a key the requester holds (a CSR's), as a cluster signer issues one. */
+export interface SigningRequest {
+  commonName: string;
+  organizations: string[];
+  hosts: string[];
+  publicKey: x509.PublicKey;
+  usages: CertificateUsage[];
+  /** The certificate is valid until notBefore's backdate plus this; kube's signers count from now. */
+  validityMs: number;
+}
+
 export interface CertificateAuthority extends CertificateAndKey {
   issue(request: CertificateRequest): Promise<CertificateAndKey>;
+  /** PEM of a certificate for the request's key, signed by this CA. */
+  sign(request: SigningRequest): Promise<string>;
 }
 
 function randomSerial(): string {
@@ -66,28 +79,41 @@ async function generateKeys(): Promise<CryptoKeyPair> {
 }
 
 function authorityOf(cert: x509.X509Certificate, keys: { privateKey: CryptoKey }, pems: CertificateAndKey): CertificateAuthority {
+  const leaf = async (r: { commonName: string; organizations?: string[]; hosts?: string[]; usages: CertificateUsage[]; publicKey: x509.PublicKeyType; notBefore: Date; notAfter: Date }) => {
+    const extensions: x509.Extension[] = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension(r.usages.map((u) => x509.ExtendedKeyUsage[u])),
+      await x509.AuthorityKeyIdentifierExtension.create(cert),
+    ];
+    if (r.hosts?.length) extensions.push(subjectAltNames(r.hosts));
+    return x509.X509CertificateGenerator.create({
+      serialNumber: randomSerial(),
+      subject: distinguishedName(r.commonName, r.organizations),
+      issuer: cert.subject,
+      notBefore: r.notBefore,
+      notAfter: r.notAfter,
+      publicKey: r.publicKey,
+      signingKey: keys.privateKey,
+      signingAlgorithm: algorithm,
+      extensions,
+    });
+  };
   return {
     ...pems,
     async issue(request) {
       const leafKeys = await generateKeys();
-      const extensions: x509.Extension[] = [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-        new x509.ExtendedKeyUsageExtension(request.usages.map((u) => x509.ExtendedKeyUsage[u])),
-        await x509.AuthorityKeyIdentifierExtension.create(cert),
-      ];
-      if (request.hosts?.length) extensions.push(subjectAltNames(request.hosts));
-      const leaf = await x509.X509CertificateGenerator.create({
-        serialNumber: randomSerial(),
-        subject: distinguishedName(request.commonName, request.organizations),
-        issuer: cert.subject,
-        ...validity(request.validityDays ?? 365),
-        publicKey: leafKeys.publicKey,
-        signingKey: keys.privateKey,
-        signingAlgorithm: algorithm,
-        extensions,
-      });
-      return { certPem: leaf.toString('pem'), keyPem: await keyPem(leafKeys.privateKey) };
+      const issued = await leaf({ ...request, publicKey: leafKeys.publicKey, ...validity(request.validityDays ?? 365) });
+      return { certPem: issued.toString('pem'), keyPem: await keyPem(leafKeys.privateKey) };
+    },
+    async sign(request) {
+      // Never past the CA's own end: a chain is only as valid as its shortest link.
+      const now = Date.now();
+      const notAfter = new Date(Math.min(now + request.validityMs, cert.notAfter.getTime()));
+      // A short-lived certificate is backdated by a tenth of its life at most, so that most
+      // of its life lies ahead (renewal comes at 70-90% of it).
+      const notBefore = new Date(now - Math.min(backdateMs, request.validityMs / 10));
+      return (await leaf({ ...request, notBefore, notAfter })).toString('pem');
     },
   };
 }

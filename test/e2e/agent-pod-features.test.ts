@@ -1,7 +1,8 @@
 // What the kubelet does to a pod beyond running its containers, on real containerd through the
 // agent, ported in our own words from the upstream node conformance cases (kubelet_etc_hosts,
-// pod_admission, sysctl, privileged): the managed /etc/hosts, admission by OS and sysctls, sysctls
-// seen inside the pod, and privileged containers. Each pod prints what it sees and the test reads it
+// pod_admission, sysctl, privileged, and the service variables of expansion/docker_containers):
+// the managed /etc/hosts, admission by OS and sysctls, sysctls seen inside the pod, privileged
+// containers, and the service environment variables. Each pod prints what it sees and the test reads it
 // back through `kubectl logs`. One world and one agent serve every subtest; they run concurrently.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ async function rejected(h: AgentHarness, pod: V1Pod): Promise<V1Pod> {
 
 const capEff = (status: string) => /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
 
-test('pod features on real containerd: /etc/hosts, admission by OS and sysctls, sysctls, privileged', { timeout: 300_000, concurrency: true }, async (t) => {
+test('pod features on real containerd: /etc/hosts, admission by OS and sysctls, sysctls, privileged, service env', { timeout: 300_000, concurrency: true }, async (t) => {
   if (!requireE2e(t)) return;
   const h = await startAgentHarness(t, { nodeName: 'features-node', agentArgs: ['--allow-privileged', '--allowed-unsafe-sysctls=kernel.msg*'] });
   const busybox = h.world.images.busybox;
@@ -136,6 +137,50 @@ test('pod features on real containerd: /etc/hosts, admission by OS and sysctls, 
       assert.equal(capEff(out), all, `privileged CapEff in:\n${out}`);
       const plain = capEff(await printed(h, 'privileged', 'plain'));
       assert.ok(plain && BigInt(`0x${plain}`) < BigInt(`0x${all}`), `an unprivileged container has fewer capabilities (${plain} vs ${all})`);
+    }),
+
+    t.test('a container sees its namespace\'s Services as variables; with enableServiceLinks false only the master service', async () => {
+      // An explicit clusterIP in the service range: the dev API server may not allocate one.
+      await h.core.createNamespacedService({ namespace, body: {
+        metadata: { name: 'env-web' },
+        spec: { clusterIP: '10.96.33.44', ports: [{ name: 'http', port: 80 }, { name: 'dns-udp', port: 53, protocol: 'UDP' }] },
+      } });
+      // The master service: the control plane's own when it makes one, else made here as it would be.
+      const master = await h.core.readNamespacedService({ namespace: 'default', name: 'kubernetes' }).catch(() =>
+        h.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'kubernetes' }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] } } })
+          .catch(() => h.core.readNamespacedService({ namespace: 'default', name: 'kubernetes' })));
+      const masterIP = master.spec!.clusterIP!;
+      // The whole environment, then the first argument, which the agent expanded: sh's $1 is
+      // "$(ENV_WEB_SERVICE_HOST):$(ENV_WEB_SERVICE_PORT_HTTP)" as the runtime got it.
+      const dump: V1Container = {
+        name: 'app', image: busybox,
+        command: ['sh', '-c', `env | sort\necho "arg=$1"\necho ${done}\nsleep 3600`, 'sh', '$(ENV_WEB_SERVICE_HOST):$(ENV_WEB_SERVICE_PORT_HTTP)'],
+        env: [{ name: 'URL', value: 'http://$(ENV_WEB_SERVICE_HOST):$(ENV_WEB_SERVICE_PORT)/' }, { name: 'ENV_WEB_PORT', value: 'mine' }],
+      };
+      const vars = (out: string) => Object.fromEntries(out.trim().split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
+      const { out } = await runAndRead(h, busyboxPod('service-env', busybox, { containers: [dump] }), 'app');
+      const on = vars(out);
+      assert.deepEqual({
+        host: on.ENV_WEB_SERVICE_HOST, port: on.ENV_WEB_SERVICE_PORT, http: on.ENV_WEB_SERVICE_PORT_HTTP, dns: on.ENV_WEB_SERVICE_PORT_DNS_UDP,
+        tcp: on.ENV_WEB_PORT_80_TCP, tcpProto: on.ENV_WEB_PORT_80_TCP_PROTO, tcpPort: on.ENV_WEB_PORT_80_TCP_PORT, tcpAddr: on.ENV_WEB_PORT_80_TCP_ADDR,
+        udp: on.ENV_WEB_PORT_53_UDP, udpProto: on.ENV_WEB_PORT_53_UDP_PROTO,
+        own: on.ENV_WEB_PORT, arg: on.arg, url: on.URL,
+      }, {
+        host: '10.96.33.44', port: '80', http: '80', dns: '53',
+        tcp: 'tcp://10.96.33.44:80', tcpProto: 'tcp', tcpPort: '80', tcpAddr: '10.96.33.44',
+        udp: 'udp://10.96.33.44:53', udpProto: 'udp',
+        own: 'mine', arg: '10.96.33.44:80', url: 'http://10.96.33.44:80/',
+      }, out);
+      assert.equal(on.KUBERNETES_SERVICE_HOST, masterIP, out);
+
+      const off = vars((await runAndRead(h, busyboxPod('service-env-off', busybox, { enableServiceLinks: false, containers: [dump] }), 'app')).out);
+      assert.ok(!Object.keys(off).some((k) => k.startsWith('ENV_WEB_SERVICE')), `no service links: ${JSON.stringify(off)}`);
+      assert.equal(off.arg, '$(ENV_WEB_SERVICE_HOST):$(ENV_WEB_SERVICE_PORT_HTTP)', 'an unknown reference stays as written');
+      assert.equal(off.KUBERNETES_SERVICE_HOST, masterIP, 'the master service regardless');
+      const masterPort = master.spec!.ports![0]!.port;
+      assert.equal(off.KUBERNETES_SERVICE_PORT, String(masterPort));
+      assert.equal(off.KUBERNETES_PORT, `tcp://${masterIP}:${masterPort}`);
     }),
   ];
   await Promise.all(subtests);

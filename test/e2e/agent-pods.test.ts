@@ -5,10 +5,10 @@
 // independent), and the subtests run concurrently to keep the wall time down.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { waitFor } from '../../src/world/wait.ts';
 import { requireE2e } from '../helpers/e2e.ts';
 import { busyboxPod, ipInSubnet, isRunningAndReady, startAgentHarness, waitingReason } from '../helpers/agent-harness.ts';
 
@@ -178,16 +178,22 @@ test('pods run on real containerd through the agent', { timeout: 300_000, concur
       assert.ok(!runcIds(h.world.runtimeRoots.runc).includes(sandbox.id), 'the default runc does not');
     }),
 
-    t.test('an unknown RuntimeClass: the pod never starts, and says why', async () => {
-      await h.createPod(busyboxPod('no-class', busybox, { runtimeClassName: 'no-such-class' }));
-      await waitFor(async () => (await h.eventsOf('no-class')).some((e) => e.reason === 'FailedCreatePodSandBox' && /no-such-class.*not found/.test(e.message ?? '')),
-        { timeoutMs: 30_000, intervalMs: 250, what: 'a FailedCreatePodSandBox event naming the missing RuntimeClass' });
-      // As the kubelet shows it: Pending, the container still ContainerCreating, the cause in the event.
-      const pod = (await h.waitForPod('no-class', 'a status with the container waiting', (p) => waitingReason(p) !== undefined))!;
-      assert.equal(pod.status?.phase, 'Pending');
-      assert.equal(waitingReason(pod), 'ContainerCreating');
-      assert.equal(pod.status?.containerStatuses?.[0]?.containerID, undefined);
-      assert.deepEqual(await h.sandboxesOf(pod.metadata!.uid!), [], 'no sandbox was created');
+    t.test('an unknown RuntimeClass: the API server refuses the pod, and kubectl says why', async () => {
+      // RuntimeClass admission refuses the pod (403) before any node sees it. What the agent does
+      // with a class deleted after its pod was admitted (no sandbox, a FailedCreatePodSandBox
+      // event, Pending in ContainerCreating) is test/integration/agent-runtime-class.test.ts.
+      const dir = mkdtempSync(join(tmpdir(), 'no-class-'));
+      try {
+        const file = join(dir, 'pod.json');
+        writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...busyboxPod('no-class', busybox, { runtimeClassName: 'no-such-class' }) }));
+        await assert.rejects(h.kubectl('apply', '-f', file), (err: Error) => {
+          assert.match(err.message, /Error from server \(Forbidden\): error when creating ".*pod\.json": pods "no-class" is forbidden: pod rejected: RuntimeClass "no-such-class" not found/);
+          return true;
+        });
+        await assert.rejects(h.core.readNamespacedPod({ namespace: 'default', name: 'no-class' }), (err: { code?: number }) => err.code === 404);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }),
   ];
   await Promise.all(subtests);

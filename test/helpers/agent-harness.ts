@@ -42,7 +42,10 @@ export interface AgentHarnessOptions {
   /** Use this world instead of starting one; its owner stops it. */
   world?: TestWorld;
   /** Dev API server options beyond the harness's own (e.g. a shorter token lifetime floor). */
-  apiServer?: Pick<ApiServerOptions, 'minTokenExpirationSeconds'>;
+  apiServer?: Pick<ApiServerOptions, 'minTokenExpirationSeconds' | 'clusterSigningDurationMs'>;
+  /** TLS bootstrap: manifests/rbac/ is applied with kubectl, and the agent starts with only a
+   * bootstrap kubeconfig (a bootstrap token) and --rotate-certificates, no node kubeconfig. */
+  tlsBootstrap?: boolean;
 }
 
 /** Where teardown is registered: a node:test TestContext, or a script's own list. */
@@ -153,7 +156,15 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
   const kubeConfig = api.kubeConfig();
   // The agent runs as the node, as a kubelet does, and trusts the cluster CA for client
   // certificates on its node API (the dev control plane proxies with one from that CA).
-  writeFileSync(nodeKubeconfigPath, await api.nodeKubeconfig(nodeName), { mode: 0o600 });
+  const bootstrapKubeconfigPath = join(dir, 'bootstrap-kubeconfig');
+  if (opts.tlsBootstrap) {
+    for (const file of ['node-bootstrap.yaml', 'node-rbac.yaml']) {
+      await execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath, 'apply', '-f', join(repoRoot, 'manifests', 'rbac', file)], { timeout: 30_000 });
+    }
+    writeFileSync(bootstrapKubeconfigPath, api.bootstrapKubeconfig(3600_000).kubeconfigYaml, { mode: 0o600 });
+  } else {
+    writeFileSync(nodeKubeconfigPath, await api.nodeKubeconfig(nodeName), { mode: 0o600 });
+  }
   writeFileSync(clientCaPath, api.caCertPem);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const nodeV1 = kubeConfig.makeApiClient(NodeV1Api);
@@ -196,6 +207,7 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
       '--port', '0',
       '--healthz-port', String(healthzPort),
       '--log-level', process.env.MINI_KUBELET_E2E_AGENT_LOG ?? 'info',
+      ...(opts.tlsBootstrap ? ['--bootstrap-kubeconfig', bootstrapKubeconfigPath, '--rotate-certificates'] : []),
       ...(opts.agentArgs ?? []),
     ];
     // MINI_KUBELET_AGENT_NODE_FLAGS passes node flags to the agent (e.g. --cpu-prof for a profile).

@@ -1,7 +1,8 @@
 // The whole agent over real CRI gRPC: dev API server + simulated runtime + GenericRuntime
 // manager, in-process. Pods go from the API to Running and back; faults in RunPodSandbox are
 // retried and reported; a slow sandbox does not block other pods; a restarted agent adopts
-// its pods and removes the ones deleted while it was down.
+// its pods and removes the ones deleted while it was down; Services become the containers'
+// service variables.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -195,4 +196,57 @@ test('probes over CRI ExecSync: a failing liveness probe restarts the container,
   assert.ok(events.some((u) => u.startsWith('spec.containers{dying} Liveness probe failed')));
   await kube.deleteNamespacedPod({ namespace: 'default', name: 'probed' });
   await waitFor('probed gone', () => gone('probed'));
+});
+
+test('service variables: a Service of the pod\'s namespace and the master service reach CreateContainer, expanded in env and args', async () => {
+  // An explicit clusterIP: the dev API server may not allocate one.
+  await kube.createNamespacedService({ namespace: 'default', body: {
+    metadata: { name: 'foo-db' },
+    spec: { clusterIP: '10.96.7.7', ports: [{ name: 'sql', port: 5432 }, { name: 'metrics', port: 9187, protocol: 'UDP' }] },
+  } });
+  await kube.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } } });
+  // The master service: the control plane's own when it makes one, else made here as it would be.
+  const master = await kube.readNamespacedService({ namespace: 'default', name: 'kubernetes' }).catch(() =>
+    kube.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'kubernetes' }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443 }] } } })
+      .catch(() => kube.readNamespacedService({ namespace: 'default', name: 'kubernetes' })));
+  const masterIP = master.spec!.clusterIP!;
+  const envPod = (name: string, enableServiceLinks?: boolean): V1Pod => ({
+    metadata: { name, namespace: 'default' },
+    spec: {
+      nodeName, terminationGracePeriodSeconds: 1, ...(enableServiceLinks === undefined ? {} : { enableServiceLinks }),
+      containers: [{
+        name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'], args: ['$(FOO_DB_SERVICE_HOST):$(FOO_DB_SERVICE_PORT_SQL)'],
+        env: [{ name: 'DB_URL', value: 'postgres://$(FOO_DB_SERVICE_HOST):$(FOO_DB_SERVICE_PORT)' }, { name: 'FOO_DB_PORT', value: 'mine' }],
+      }],
+    },
+  });
+  /** The env (and args) the simulated runtime was given for the pod's container. */
+  const createdWith = async (podName: string) => {
+    await waitRunning(podName);
+    const c = [...sim.state.containers.byId.values()].find((x) => x.config.labels?.['io.kubernetes.pod.name'] === podName);
+    assert.ok(c, `a container of ${podName} in the runtime`);
+    return { env: Object.fromEntries(c.config.envs.map((e) => [e.key, e.value])), args: c.config.args };
+  };
+
+  await createPod(envPod('svc-env'));
+  const on = await createdWith('svc-env');
+  assert.deepEqual(on.args, ['10.96.7.7:5432']);
+  assert.equal(on.env.DB_URL, 'postgres://10.96.7.7:5432');
+  assert.equal(on.env.FOO_DB_PORT, 'mine', 'the container\'s own env wins');
+  for (const [k, v] of Object.entries({
+    FOO_DB_SERVICE_HOST: '10.96.7.7', FOO_DB_SERVICE_PORT: '5432', FOO_DB_SERVICE_PORT_SQL: '5432', FOO_DB_SERVICE_PORT_METRICS: '9187',
+    FOO_DB_PORT_5432_TCP: 'tcp://10.96.7.7:5432', FOO_DB_PORT_5432_TCP_PROTO: 'tcp', FOO_DB_PORT_5432_TCP_PORT: '5432', FOO_DB_PORT_5432_TCP_ADDR: '10.96.7.7',
+    FOO_DB_PORT_9187_UDP: 'udp://10.96.7.7:9187', FOO_DB_PORT_9187_UDP_PROTO: 'udp',
+  })) assert.equal(on.env[k], v, k);
+  assert.ok(!Object.keys(on.env).some((k) => k.startsWith('HEADLESS_')), 'a headless service gives no variables');
+  assert.equal(on.env.KUBERNETES_SERVICE_HOST, masterIP);
+
+  await createPod(envPod('svc-env-off', false));
+  const off = await createdWith('svc-env-off');
+  assert.ok(!Object.keys(off.env).some((k) => k.startsWith('FOO_DB_SERVICE')), Object.keys(off.env).join(', '));
+  assert.deepEqual(off.args, ['$(FOO_DB_SERVICE_HOST):$(FOO_DB_SERVICE_PORT_SQL)'], 'unknown references stay as written');
+  assert.equal(off.env.KUBERNETES_SERVICE_HOST, masterIP, 'the master service is seen regardless');
+  assert.equal(off.env[`KUBERNETES_PORT_${master.spec!.ports![0]!.port}_TCP_ADDR`], masterIP);
+  for (const name of ['svc-env', 'svc-env-off']) await kube.deleteNamespacedPod({ namespace: 'default', name });
+  await Promise.all(['svc-env', 'svc-env-off'].map((name) => waitFor(`${name} gone`, () => gone(name))));
 });

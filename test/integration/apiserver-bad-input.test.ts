@@ -138,6 +138,21 @@ describe('dev API server answers bad input like kube-apiserver', { timeout: 60_0
     assertStatus(await call('PATCH', '/api/v1/namespaces/default/pods/dup', '{"op":"add"}', 'application/json-patch+json'), 400, 'BadRequest');
   });
 
+  test('a PATCH in no patch type is 415 naming the four kube-apiserver takes, before the object is looked up', async () => {
+    const accepted = 'the body of the request was in an unknown format - accepted media types include: '
+      + 'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml';
+    for (const [path, type] of [
+      ['/api/v1/namespaces/default/pods/dup', 'application/json'],
+      ['/api/v1/namespaces/default/pods/dup/status', 'text/plain'],
+      ['/api/v1/nodes/no-such-node/status', 'application/json'],
+      ['/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/none', 'application/x-www-form-urlencoded'],
+    ]) {
+      const r = await call('PATCH', path!, '{}', type);
+      assertStatus(r, 415, 'UnsupportedMediaType');
+      assert.equal(r.body.message, accepted, `${type} at ${path}`);
+    }
+  });
+
   test('a list with a malformed continue token is 400, with an expired one 410 Expired', async () => {
     assertStatus(await call('GET', '/api/v1/namespaces/default/pods?limit=1&continue=garbage'), 400, 'BadRequest');
     const small = await startApiServer({ port: 0, historySize: 2, logger: pino({ level: 'silent' }) });

@@ -27,7 +27,10 @@ test('the Node carries the well-known labels, user labels and taints', () => {
 
 test('status reports capacity, addresses, node info and Ready', () => {
   const s = buildNodeStatus(input());
-  assert.deepEqual(s.capacity, { cpu: '2', memory: `${4 * 2 ** 20}Ki`, pods: '110', 'ephemeral-storage': `${10 * 2 ** 20}Ki`, 'example.com/gpu': '2' });
+  // Canonical quantities, as kube-apiserver and the kubelet write them: 4 GiB is "4Gi", not "4194304Ki".
+  assert.deepEqual(s.capacity, { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '10Gi', 'example.com/gpu': '2' });
+  const odd = buildNodeStatus(input({ facts: { ...facts, cpuCount: 1000, memoryBytes: 16318412 * 1024, rootFsBytes: 1536 * 2 ** 20 } }));
+  assert.deepEqual([odd.capacity?.cpu, odd.capacity?.memory, odd.capacity?.['ephemeral-storage']], ['1k', '16318412Ki', '1536Mi']);
   assert.equal(s.allocatable?.['example.com/gpu'], '1');
   assert.deepEqual(s.addresses, [{ type: 'InternalIP', address: '10.0.0.5' }, { type: 'Hostname', address: 'node-a' }]);
   assert.equal(s.nodeInfo?.containerRuntimeVersion, 'containerd://1.6.20');

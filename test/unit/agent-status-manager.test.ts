@@ -33,7 +33,8 @@ test('an unchanged status is not written again', async () => {
   await sm.flush();
   assert.equal(r.patches.length, 1);
   assert.equal(r.patches[0].patch.status.phase, 'Running');
-  assert.equal(r.patches[0].patch.status.startTime, '2026-01-01T00:00:00.000Z');
+  // A Time as the API writes it: whole seconds, no ".000".
+  assert.equal(r.patches[0].patch.status.startTime, '2026-01-01T00:00:00Z');
 });
 
 test('statuses set while a write is in flight collapse into the newest', async () => {

@@ -4,7 +4,7 @@
 import {
   ApiException, AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, NodeV1Api, PatchStrategy, Watch, setHeaderOptions,
   type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1Lease, type V1Node, type V1PersistentVolume, type V1PersistentVolumeClaim,
-  type V1Pod, type V1PodList, type V1Secret,
+  type V1Pod, type V1PodList, type V1Secret, type V1ServiceList,
 } from '@kubernetes/client-node';
 import { watchNamedObject } from './named-object-watch.ts';
 import { shareConnections } from './shared-connections.ts';
@@ -76,6 +76,11 @@ export interface KubeApi {
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
   getPersistentVolumeClaim(namespace: string, name: string): Promise<V1PersistentVolumeClaim | undefined>;
   getPersistentVolume(name: string): Promise<V1PersistentVolume | undefined>;
+  /** Every Service of every namespace (the kubelet's service informer lists them all, for the
+   * containers' service variables). */
+  listServices(): Promise<V1ServiceList>;
+  /** Watches every Service from resourceVersion; as watchPods: `done` once when it ends, returns a stopper. */
+  watchServices(resourceVersion: string, onEvent: (type: WatchEventType, obj: any) => void, done: (err?: unknown) => void): Promise<() => void>;
   /** TokenRequest (serviceaccounts/<name>/token) bound to the pod, as the kubelet asks for projected tokens. */
   requestServiceAccountToken(namespace: string, serviceAccount: string, request: ServiceAccountTokenRequest): Promise<{ token: string; expirationTimestamp: Date }>;
   /**
@@ -166,6 +171,16 @@ export function createKubeApi(kubeConfig: KubeConfig, options: KubeApiOptions = 
     getConfigMap: (namespace, name) => orUndefinedOn404(core.readNamespacedConfigMap({ namespace, name })),
     getPersistentVolumeClaim: (namespace, name) => orUndefinedOn404(core.readNamespacedPersistentVolumeClaim({ namespace, name })),
     getPersistentVolume: (name) => orUndefinedOn404(core.readPersistentVolume({ name })),
+    listServices: () => core.listServiceForAllNamespaces(),
+    async watchServices(resourceVersion, onEvent, done) {
+      const controller = await watcher.watch(
+        '/api/v1/services',
+        { allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
+        (type: string, obj: unknown) => onEvent(type as WatchEventType, obj),
+        (err: unknown) => done(err && !isInactivityTimeout(err) ? err : undefined),
+      );
+      return () => controller.abort();
+    },
     async requestServiceAccountToken(namespace, serviceAccount, request) {
       const answer = await core.createNamespacedServiceAccountToken({
         namespace,

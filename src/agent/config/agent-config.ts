@@ -48,6 +48,16 @@ export interface AgentIntervals {
 export interface AgentConfig {
   /** Absent: standalone mode, static pods only. */
   kubeconfig?: string;
+  /** TLS bootstrap: when kubeconfig does not exist (or its certificate expired), get a client
+   * certificate by CSR with these credentials (a bootstrap token) and write kubeconfig. */
+  bootstrapKubeconfig?: string;
+  /** Where issued certificates are kept (kubelet --cert-dir; default <rootDir>/pki). */
+  certDir?: string;
+  /** Renew the client certificate by CSR before it expires (kubelet --rotate-certificates). */
+  rotateCertificates: boolean;
+  /** Get the node API's serving certificate by CSR (signer kubernetes.io/kubelet-serving) and
+   * renew it (kubelet --rotate-server-certificates / serverTLSBootstrap). */
+  rotateServerCertificates: boolean;
   nodeName: string;
   containerRuntimeEndpoint: string;
   imageServiceEndpoint?: string;
@@ -101,6 +111,8 @@ export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
   containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
   rootDir: '/var/lib/mini-kubelet',
   podLogsDir: '/var/log/pods',
+  rotateCertificates: false,
+  rotateServerCertificates: false,
   nodeLabels: {},
   registerWithTaints: [],
   maxPods: 110,

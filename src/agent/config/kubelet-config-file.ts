@@ -36,6 +36,8 @@ export interface KubeletConfigFile {
   authorizationWebhookCacheAuthorizedTtlMs?: number;
   authorizationWebhookCacheUnauthorizedTtlMs?: number;
   allowedUnsafeSysctls?: string[];
+  rotateCertificates?: boolean;
+  serverTLSBootstrap?: boolean;
   /** Kubelet fields present in the file that this agent does not implement. */
   ignored: string[];
 }
@@ -44,8 +46,8 @@ const kubeletFieldsNotImplemented = new Set([
   'cgroupDriver', 'cgroupRoot', 'clusterDNS', 'clusterDomain',
   'containerLogMaxSize', 'containerLogMaxFiles', 'cpuManagerPolicy', 'evictionHard', 'evictionSoft',
   'failSwapOn', 'featureGates', 'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent',
-  'kubeAPIBurst', 'kubeAPIQPS', 'memorySwap', 'readOnlyPort', 'resolvConf', 'rotateCertificates',
-  'serializeImagePulls', 'maxParallelImagePulls', 'serverTLSBootstrap', 'tlsCipherSuites', 'tlsMinVersion',
+  'kubeAPIBurst', 'kubeAPIQPS', 'memorySwap', 'readOnlyPort', 'resolvConf',
+  'serializeImagePulls', 'maxParallelImagePulls', 'tlsCipherSuites', 'tlsMinVersion',
   'volumeStatsAggPeriod', 'enableServer', 'shutdownGracePeriod', 'shutdownGracePeriodCriticalPods',
   'systemReserved', 'kubeReserved', 'enforceNodeAllocatable', 'hairpinMode', 'podPidsLimit', 'protectKernelDefaults',
 ]);
@@ -109,6 +111,8 @@ const readers: Record<string, Reader> = {
   fileCheckFrequency: duration('fileCheckMs'),
   syncFrequency: duration('syncMs'),
   tlsCertFile: str('tlsCertFile'),
+  rotateCertificates: bool('rotateCertificates'),
+  serverTLSBootstrap: bool('serverTLSBootstrap'),
   tlsPrivateKeyFile: str('tlsPrivateKeyFile'),
   authentication: object({
     x509: object({ clientCAFile: str('clientCAFile') }),

@@ -10,6 +10,10 @@ import { levelForVerbosity, parseBoolean, parseDuration, parseInteger, parseLabe
 export interface AgentFlags {
   config?: string;
   kubeconfig?: string;
+  bootstrapKubeconfig?: string;
+  certDir?: string;
+  rotateCertificates?: boolean | string;
+  rotateServerCertificates?: boolean | string;
   hostnameOverride?: string;
   containerRuntimeEndpoint?: string;
   imageServiceEndpoint?: string;
@@ -96,9 +100,15 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
     if (f.authorizationWebhookCacheAuthorizedTtlMs !== undefined) c.authorization.webhook.cacheAuthorizedTtlMs = f.authorizationWebhookCacheAuthorizedTtlMs;
     if (f.authorizationWebhookCacheUnauthorizedTtlMs !== undefined) c.authorization.webhook.cacheUnauthorizedTtlMs = f.authorizationWebhookCacheUnauthorizedTtlMs;
     if (f.allowedUnsafeSysctls !== undefined) c.allowedUnsafeSysctls = f.allowedUnsafeSysctls;
+    if (f.rotateCertificates !== undefined) c.rotateCertificates = f.rotateCertificates;
+    if (f.serverTLSBootstrap !== undefined) c.rotateServerCertificates = f.serverTLSBootstrap;
   }
 
   if (flags.kubeconfig !== undefined) c.kubeconfig = flags.kubeconfig;
+  if (flags.bootstrapKubeconfig !== undefined) c.bootstrapKubeconfig = flags.bootstrapKubeconfig;
+  if (flags.certDir !== undefined) c.certDir = flags.certDir;
+  if (flags.rotateCertificates !== undefined) c.rotateCertificates = parseBoolean('--rotate-certificates', flags.rotateCertificates);
+  if (flags.rotateServerCertificates !== undefined) c.rotateServerCertificates = parseBoolean('--rotate-server-certificates', flags.rotateServerCertificates);
   if (flags.containerRuntimeEndpoint !== undefined) c.containerRuntimeEndpoint = flags.containerRuntimeEndpoint;
   if (flags.imageServiceEndpoint !== undefined) c.imageServiceEndpoint = flags.imageServiceEndpoint;
   if (flags.rootDir !== undefined) c.rootDir = flags.rootDir;
@@ -154,6 +164,13 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
   // The kubelet takes a serving certificate and its key together or not at all.
   if ((c.tlsCertFile === undefined) !== (c.tlsPrivateKeyFile === undefined)) {
     throw new ConfigError(c.tlsCertFile === undefined ? '--tls-cert-file' : '--tls-private-key-file', 'the serving certificate and its key must be given together (--tls-cert-file and --tls-private-key-file)');
+  }
+
+  if (c.bootstrapKubeconfig !== undefined && c.kubeconfig === undefined) {
+    throw new ConfigError('--bootstrap-kubeconfig', 'needs --kubeconfig: the file the agent writes once it has its client certificate');
+  }
+  if (c.rotateServerCertificates && c.tlsCertFile !== undefined) {
+    throw new ConfigError('--rotate-server-certificates', 'the serving certificate comes either from --tls-cert-file or by CSR, not both');
   }
 
   // The kubelet lower-cases the node name it derives from the hostname.

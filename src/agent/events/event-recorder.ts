@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { PodEvent } from '../../cri/runtime-manager/pod-runtime.ts';
 import type { KubeApi } from '../api/kube-api.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
+import { apiTime } from '../api/api-time.ts';
 
 /** Repeats within this window are folded into the first event (kubelet's aggregation window). */
 const aggregationWindowMs = 10 * 60_000;
@@ -48,7 +49,7 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
     await bucket.take();
     if (prior && nowMs - prior.firstMs < aggregationWindowMs) {
       prior.count += 1;
-      await api.patchEvent(prior.namespace, prior.name, { count: prior.count, lastTimestamp: now.toISOString(), ...(combine ? { message } : {}) });
+      await api.patchEvent(prior.namespace, prior.name, { count: prior.count, lastTimestamp: apiTime(now), ...(combine ? { message } : {}) });
       return;
     }
     const name = `${pod.metadata?.name}.${(nowMs * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`;
@@ -66,8 +67,8 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
       source: { component: 'kubelet', host: nodeName },
       reportingComponent: 'kubelet',
       reportingInstance: nodeName,
-      firstTimestamp: now,
-      lastTimestamp: now,
+      firstTimestamp: apiTime(now),
+      lastTimestamp: apiTime(now),
       count: 1,
     };
     await api.createEvent(body);

@@ -10,6 +10,7 @@ import { runPeriodically } from '../util/periodic.ts';
 import { readMachineFacts, type MachineFacts } from './machine-facts.ts';
 import { buildNodeObject, buildNodeStatus, nodeStatusChanged } from './node-object.ts';
 import { renewLease } from './node-lease.ts';
+import { withApiTimes } from '../api/api-time.ts';
 
 export interface NodeControllerDeps {
   api: KubeApi;
@@ -96,12 +97,12 @@ export async function startNodeController(deps: NodeControllerDeps): Promise<Nod
     const due = Date.now() - lastPostedAt >= config.intervals.nodeStatusReportMs;
     if (!nodeStatusChanged(lastPosted, status) && !due) return;
     try {
-      node = await api.patchNodeStatus(config.nodeName, status);
+      node = await api.patchNodeStatus(config.nodeName, withApiTimes(status));
     } catch (err) {
       // The Node was deleted behind our back: register again, as the kubelet does.
       if (statusOf(err) !== 404) throw err;
       node = await registerNode();
-      node = await api.patchNodeStatus(config.nodeName, status);
+      node = await api.patchNodeStatus(config.nodeName, withApiTimes(status));
     }
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     if (lastPosted?.conditions?.find((c) => c.type === 'Ready')?.status !== ready?.status) {

@@ -4,6 +4,7 @@ import type { V1Lease, V1Node } from '@kubernetes/client-node';
 import type { KubeApi } from '../api/kube-api.ts';
 import { statusOf } from '../api/kube-api.ts';
 import { microTime } from '../api/micro-time.ts';
+import { withApiTimes } from '../api/api-time.ts';
 
 export const leaseNamespace = 'kube-node-lease';
 
@@ -26,10 +27,10 @@ export async function renewLease(api: KubeApi, node: V1Node, durationSeconds: nu
     const current = await api.getLease(leaseNamespace, node.metadata!.name!);
     try {
       if (!current) return await api.createLease(buildLease(node, durationSeconds, now()));
-      return await api.replaceLease({
+      return await api.replaceLease(withApiTimes({
         ...current,
         spec: { ...current.spec, holderIdentity: node.metadata!.name!, leaseDurationSeconds: durationSeconds, renewTime: microTime(now()) },
-      });
+      }));
     } catch (err) {
       if ((statusOf(err) === 409) && attempt < 1) continue;
       throw err;

@@ -2,6 +2,7 @@
 import type { V1Node, V1NodeCondition, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
 import type { RuntimeHealth, RuntimeInfo } from '../../cri/runtime-manager/pod-runtime.ts';
 import type { MachineFacts } from './machine-facts.ts';
+import { formatQuantity } from '../../pod/quantity-canonical.ts';
 
 export const kubeletVersion = 'v1.32.0-mini';
 
@@ -62,17 +63,19 @@ function condition(type: string, status: 'True' | 'False', reason: string, messa
 
 export function buildNodeStatus(input: NodeStatusInput): V1NodeStatus {
   const f = input.facts;
+  // Canonical quantities, as the kubelet's resource.NewQuantity writes them: bytes BinarySI
+  // (4 GiB is "4Gi", not "4194304Ki"), counts DecimalSI.
   const resources: Record<string, string> = {
-    cpu: String(f.cpuCount),
-    memory: `${Math.floor(f.memoryBytes / 1024)}Ki`,
-    pods: String(input.maxPods),
-    'ephemeral-storage': `${Math.floor(f.rootFsBytes / 1024)}Ki`,
+    cpu: formatQuantity(f.cpuCount, 'DecimalSI'),
+    memory: formatQuantity(f.memoryBytes, 'BinarySI'),
+    pods: formatQuantity(input.maxPods, 'DecimalSI'),
+    'ephemeral-storage': formatQuantity(f.rootFsBytes, 'BinarySI'),
   };
   const capacity = { ...resources };
   const allocatable = { ...resources };
   for (const [name, r] of Object.entries(input.extendedResources)) {
-    capacity[name] = String(r.capacity);
-    allocatable[name] = String(r.allocatable);
+    capacity[name] = formatQuantity(r.capacity, 'DecimalSI');
+    allocatable[name] = formatQuantity(r.allocatable, 'DecimalSI');
   }
   const notReady = notReadyMessage(input);
   const address = input.nodeIP ?? f.firstIPv4;

@@ -132,7 +132,12 @@ function cpuAndMemoryOnly(s: SummaryShape): SummaryShape {
   };
 }
 
-export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningServer> {
+export interface RunningNodeApiServer extends RunningServer {
+  /** Serves a new certificate from the next TLS handshake on (a renewed serving certificate). */
+  setServingCertificate(certPem: string, keyPem: string): void;
+}
+
+export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningNodeApiServer> {
   const { logger } = opts;
   const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
 
@@ -319,6 +324,11 @@ export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningS
   return listen(server, opts.port, opts.host).then((running) => {
     // After listening, a server error must be logged, not thrown (an 'error' event without a listener would be).
     server.on('error', (err) => logger.error({ err }, 'node API server error'));
-    return running;
+    return {
+      ...running,
+      setServingCertificate(certPem: string, keyPem: string) {
+        server.setSecureContext({ cert: certPem, key: keyPem, ...(opts.tls.clientCaPem ? { ca: opts.tls.clientCaPem } : {}) });
+      },
+    };
   });
 }

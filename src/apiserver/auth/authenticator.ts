@@ -1,10 +1,14 @@
 // Who sends a request, in kube-apiserver's order: a client certificate the cluster CA signed
-// (CN = user, O = groups), else a bearer token this server issued, else anonymous. A
+// (CN = user, O = groups), else a bearer token (a bootstrap token, or a service-account token
+// this server issued), else anonymous. A
 // credential that is presented but does not verify is a 401, never a fall back to anonymous.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { userFromClientCertificate } from '../../tls/client-identity.ts';
 import type { UserInfo } from './attributes.ts';
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../store.ts';
+import { authenticateBootstrapToken } from './bootstrap-tokens.ts';
 import { unauthorized } from './denials.ts';
 import { TokenRejected, type ServiceAccountTokens } from './service-account-tokens.ts';
 
@@ -12,7 +16,14 @@ export const anonymousUser: UserInfo = { name: 'system:anonymous', groups: ['sys
 const clientAuthUsage = '1.3.6.1.5.5.7.3.2';
 
 export class RequestAuthenticator {
-  constructor(private readonly tokens: ServiceAccountTokens) {}
+  constructor(private readonly tokens: ServiceAccountTokens, private readonly store: ObjectStore, private readonly log?: Logger) {}
+
+  /** The user a bearer token names, or undefined when it names none; TokenRejected says why. */
+  async authenticateToken(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences?: string[] } | undefined> {
+    const bootstrapUser = authenticateBootstrapToken(token, this.store);
+    if (bootstrapUser) return { user: bootstrapUser };
+    return this.tokens.authenticate(token, audiences);
+  }
 
   /** The request's user, with system:authenticated added for anyone not anonymous; throws 401. */
   async authenticate(req: IncomingMessage): Promise<UserInfo> {
@@ -21,10 +32,12 @@ export class RequestAuthenticator {
     const token = bearerToken(req.headers.authorization);
     if (token !== undefined) {
       try {
-        const answer = await this.tokens.authenticate(token);
+        const answer = await this.authenticateToken(token);
         if (answer) return withAuthenticatedGroup(answer.user);
       } catch (err) {
         if (!(err instanceof TokenRejected)) throw err;
+        // The client hears only 401, as from kube-apiserver; the reason is for the server's log.
+        this.log?.info({ reason: err.message }, 'bearer token rejected');
       }
       throw unauthorized();
     }

@@ -6,6 +6,7 @@ import { rbacGroup, resourceKey, resourceTypes, type ResourceType } from '../reg
 import type { ResourceService } from '../resources.ts';
 import type { PolicyRule } from './rbac-rules.ts';
 
+const certificates = 'certificates.k8s.io';
 const readVerbs = ['get', 'list', 'watch'];
 const writeVerbs = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -126,6 +127,14 @@ export const bootstrapClusterRoles: Record<string, { rules: PolicyRule[]; labels
   },
   // Kept for reference as kube does; nothing binds it (nodes are authorized by the Node authorizer).
   'system:node': { rules: nodeRules },
+  // TLS bootstrap: what a bootstrap token's group is bound to (kubeadm binds them; see
+  // manifests/rbac/node-bootstrap.yaml), and the rights the CSR approver checks.
+  'system:node-bootstrapper': { rules: [rule([certificates], ['certificatesigningrequests'], ['create', 'get', 'list', 'watch'])] },
+  'system:certificates.k8s.io:certificatesigningrequests:nodeclient': { rules: [rule([certificates], ['certificatesigningrequests/nodeclient'], ['create'])] },
+  'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient': { rules: [rule([certificates], ['certificatesigningrequests/selfnodeclient'], ['create'])] },
+  'system:certificates.k8s.io:kube-apiserver-client-approver': { rules: [rule([certificates], ['signers'], ['approve'], ['kubernetes.io/kube-apiserver-client'])] },
+  'system:certificates.k8s.io:kube-apiserver-client-kubelet-approver': { rules: [rule([certificates], ['signers'], ['approve'], ['kubernetes.io/kube-apiserver-client-kubelet'])] },
+  'system:certificates.k8s.io:kubelet-serving-approver': { rules: [rule([certificates], ['signers'], ['approve'], ['kubernetes.io/kubelet-serving'])] },
 };
 
 type BindingSubject = { kind: 'User' | 'Group'; name: string };

@@ -3,6 +3,7 @@
 // rules need verbs and either resources or non-resource URLs, bindings need a roleRef of a
 // supported kind that never changes, and subjects of a known kind.
 import type { FieldError } from '../errors.ts';
+import { pathSegmentNameProblem } from '../names.ts';
 import { rbacGroup, type ResourceType } from '../registry.ts';
 import type { KubeObject } from '../store.ts';
 
@@ -11,13 +12,6 @@ const isBinding = (t: ResourceType) => isRbac(t) && (t.kind === 'RoleBinding' ||
 const isRole = (t: ResourceType) => isRbac(t) && (t.kind === 'Role' || t.kind === 'ClusterRole');
 
 const supported = (values: string[]) => `supported values: ${values.map((v) => JSON.stringify(v)).join(', ')}`;
-
-/** Why name is not a valid RBAC object name (a path segment), or undefined when it is. */
-export function rbacNameProblem(name: string): string | undefined {
-  if (name === '.' || name === '..') return `may not be '${name}'`;
-  for (const c of ['/', '%']) if (name.includes(c)) return `may not contain '${c}'`;
-  return undefined;
-}
 
 /** Fills the apiGroups kube defaults: roleRef.apiGroup, and User/Group subjects' apiGroup. */
 export function defaultRbacObject(t: ResourceType, obj: KubeObject): void {
@@ -77,7 +71,7 @@ function bindingErrors(t: ResourceType, obj: KubeObject): FieldError[] {
   if (!kinds.includes(ref.kind)) errors.push({ type: 'Unsupported', field: 'roleRef.kind', value: ref.kind ?? '', detail: supported(kinds) });
   if (!ref.name) errors.push({ type: 'Required', field: 'roleRef.name', detail: '' });
   else {
-    const problem = rbacNameProblem(String(ref.name));
+    const problem = pathSegmentNameProblem(String(ref.name));
     if (problem) errors.push({ type: 'Invalid', field: 'roleRef.name', value: ref.name, detail: problem });
   }
   if (obj.subjects !== undefined && obj.subjects !== null && !Array.isArray(obj.subjects)) {

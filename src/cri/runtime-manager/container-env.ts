@@ -1,11 +1,14 @@
 // The environment of a container, as the kubelet's makeEnvironmentVariables: envFrom first,
 // then env in order, each value expanded against what is defined before it; valueFrom reads
 // the pod's fields, its resources, ConfigMaps and Secrets. A missing non-optional reference
-// fails the container with CreateContainerConfigError.
-import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
+// fails the container with CreateContainerConfigError. The service variables
+// (src/pod/service-env.ts) come last, each unless the container defines that name itself, and
+// $(VAR) in env values may name them (then command and args, which expand against the result).
+import type { V1ConfigMap, V1Container, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { resourceValue } from '../../pod/resource-value.ts';
 import { expandVars } from './env-expansion.ts';
 import { metadataFieldValue } from '../../pod/metadata-field.ts';
+import { serviceEnvFor } from '../../pod/service-env.ts';
 
 export interface EnvSources {
   nodeName: string;
@@ -13,6 +16,9 @@ export interface EnvSources {
   podIPs: string[];
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+  /** Every Service the agent knows (all namespaces), for the service variables; it may refuse
+   * (throw) while it has not listed them yet. Absent: no API server, no service variables. */
+  services?(pod: V1Pod): Promise<readonly V1Service[]>;
 }
 
 /** A container config problem the user must fix (kubelet reason CreateContainerConfigError). */
@@ -25,7 +31,10 @@ const VALID_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 export async function containerEnv(pod: V1Pod, container: V1Container, sources: EnvSources): Promise<Array<{ key: string; value: string }>> {
   const namespace = pod.metadata?.namespace ?? 'default';
+  const serviceEnv = sources.services ? serviceEnvFor(await sources.services(pod), namespace, pod.spec?.enableServiceLinks) : new Map<string, string>();
   const env = new Map<string, string>();
+  // What the container defined so far, then the service variables (the kubelet's MappingFuncFor).
+  const lookup = (name: string) => env.get(name) ?? serviceEnv.get(name);
 
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
@@ -56,8 +65,10 @@ export async function containerEnv(pod: V1Pod, container: V1Container, sources: 
       if (value !== undefined) env.set(e.name, value);
       continue;
     }
-    env.set(e.name, expandVars(e.value ?? '', name => env.get(name)));
+    env.set(e.name, expandVars(e.value ?? '', lookup));
   }
+  // The container's own names win over the service variables.
+  for (const [key, value] of serviceEnv) if (!env.has(key)) env.set(key, value);
   return [...env].map(([key, value]) => ({ key, value }));
 }
 

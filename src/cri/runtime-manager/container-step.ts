@@ -57,7 +57,8 @@ async function startContainerSteps(deps: ExecutorDeps, ref: PodRef, s: Container
       pod, container, attempt: s.attempt, imageRef: image.imageRef, imageUser: image.user, terminationMessageHostPath, devices,
       allowPrivileged: deps.allowPrivileged,
       ...(s.pidTargetId ? { pidTargetId: s.pidTargetId } : {}),
-      env: { nodeName: ctx.nodeName, hostIP: ctx.hostIP, podIPs: s.podIPs, getSecret: ctx.getSecret.bind(ctx), getConfigMap: ctx.getConfigMap.bind(ctx) },
+      env: { nodeName: ctx.nodeName, hostIP: ctx.hostIP, podIPs: s.podIPs, getSecret: ctx.getSecret.bind(ctx), getConfigMap: ctx.getConfigMap.bind(ctx),
+        ...(ctx.services ? { services: ctx.services.bind(ctx) } : {}) },
       volumeMounts: ctx.volumeMounts ? (env) => ctx.volumeMounts!(container, env) : undefined,
     });
   } catch (err) {

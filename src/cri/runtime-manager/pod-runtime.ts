@@ -81,6 +81,10 @@ export interface SyncContext {
   /** Resolves a Secret (imagePullSecrets, secretKeyRef); undefined when absent. */
   getSecret(namespace: string, name: string): Promise<import('@kubernetes/client-node').V1Secret | undefined>;
   getConfigMap(namespace: string, name: string): Promise<import('@kubernetes/client-node').V1ConfigMap | undefined>;
+  /** Every Service the agent knows, for a container's service variables; rejects while the first
+   * list is not in (the kubelet's "services have not yet been read at least once"). Absent:
+   * standalone, no service variables. */
+  services?(pod: import('@kubernetes/client-node').V1Pod): Promise<readonly import('@kubernetes/client-node').V1Service[]>;
   /** RuntimeClass name → handler; undefined when the class does not exist. */
   resolveRuntimeHandler(runtimeClassName: string): Promise<string | undefined>;
   /** The pod's volumes, made ready by the agent before this sync: a container's mounts, given its

@@ -14,7 +14,7 @@ export interface ServingCertificate {
   keyPem: string;
   /** Where it lives, for clients that must trust it (curl --cacert) and for the log. */
   certFile: string;
-  origin: 'files' | 'reused' | 'generated';
+  origin: 'files' | 'reused' | 'generated' | 'csr';
 }
 
 export interface ServingCertificateOptions {
