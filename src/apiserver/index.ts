@@ -22,6 +22,7 @@ import { KubeletClient } from './node-proxy.ts';
 import { findResourceTypeByKind, resourceTypes } from './registry.ts';
 import { bootstrapKubeconfigYaml, createBootstrapToken, type BootstrapToken } from './bootstrap-token-issuer.ts';
 import { CsrApprover } from './certificates/csr-approver.ts';
+import { BootstrapTokenCleaner } from './bootstrap-token-cleaner.ts';
 import { CsrSigner } from './certificates/csr-signer.ts';
 import { ApiError } from './errors.ts';
 import type { KubeObject } from './store.ts';
@@ -136,6 +137,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const controllers = [
     new PersistentVolumeBinder(resources, log), new RootCaPublisher(resources, pki.ca.certPem, log),
     new CsrApprover(resources, authorizer, log.child({ component: 'csr-approver' })),
+    new BootstrapTokenCleaner(resources, log.child({ component: 'tokencleaner' })),
     new CsrSigner(resources, pki.ca, opts.clusterSigningDurationMs ?? 365 * 24 * 3600_000, log.child({ component: 'csr-signer' })),
   ];
   log.info({ url, kubeconfig: opts.kubeconfigOut, binder: !!binder }, 'dev API server listening');

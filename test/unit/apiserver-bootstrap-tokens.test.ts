@@ -46,3 +46,23 @@ for (const [why, data, token, message, type] of refusals) {
     assert.throws(() => authenticateBootstrapToken(token, storeWith(data, type), now), (err: unknown) => err instanceof TokenRejected && message.test(err.message));
   });
 }
+
+test('the token cleaner deletes a bootstrap token Secret once it has expired, and leaves a live one', async () => {
+  const { pino } = await import('pino');
+  const { BootstrapTokenCleaner } = await import('../../src/apiserver/bootstrap-token-cleaner.ts');
+  const { pollFor } = await import('../../src/world/wait.ts');
+  const store = new ObjectStore();
+  const resources = new ResourceService(store);
+  resources.create(namespaces, '', { metadata: { name: 'kube-system' } });
+  const cleaner = new BootstrapTokenCleaner(resources, pino({ level: 'silent' }));
+  const token = (id: string, expiration: string) => resources.create(secrets, 'kube-system', {
+    metadata: { name: `bootstrap-token-${id}` }, type: 'bootstrap.kubernetes.io/token', stringData: { ...good, 'token-id': id, expiration },
+  });
+  const soon = new Date(Date.now() + 200).toISOString();
+  token('aaaaaa', soon);
+  token('bbbbbb', new Date(Date.now() + 3600_000).toISOString());
+  const secretKey = 'secrets';
+  await pollFor(() => store.get(secretKey, 'kube-system', 'bootstrap-token-aaaaaa') === undefined || undefined, { what: 'the expired token deleted', timeoutMs: 5_000, intervalMs: 20 });
+  assert.ok(store.get(secretKey, 'kube-system', 'bootstrap-token-bbbbbb'), 'the live token stays');
+  cleaner.stop();
+});
