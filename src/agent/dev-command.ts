@@ -25,6 +25,8 @@ interface DevFlags {
   containerRuntimeEndpoint?: string;
   logLevel?: string;
   v?: string;
+  maxPods?: string;
+  config?: string;
   examples: boolean;
 }
 
@@ -38,6 +40,8 @@ export function registerDevCommand(program: Command): void {
     .option('--container-runtime-endpoint <endpoint>', 'use this CRI runtime instead of starting one')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error')
     .option('--v <level>', 'klog-style verbosity (0-10)')
+    .option('--max-pods <n>', 'pods the node admits at most (default 110), for experiments with many pods')
+    .option('--config <file>', "the agent's KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it")
     .option('--no-examples', 'do not apply manifests/examples')
     .action(async (flags: DevFlags) => {
       let port: number;
@@ -45,7 +49,7 @@ export function registerDevCommand(program: Command): void {
       try {
         if (flags.runtime !== 'sim' && flags.runtime !== 'containerd') throw new ConfigError('--runtime', `"${flags.runtime}" is not sim or containerd`);
         port = parseInteger('--port', flags.port, 0, 65535);
-        agentFlags = { hostnameOverride: flags.hostnameOverride, logLevel: flags.logLevel, v: flags.v };
+        agentFlags = { hostnameOverride: flags.hostnameOverride, logLevel: flags.logLevel, v: flags.v, maxPods: flags.maxPods, config: flags.config };
         resolveAgentConfig(agentFlags);
       } catch (err) {
         if (err instanceof ConfigError) program.error(`error: ${err.message}`, { exitCode: 2, code: 'mini-kubelet.config' });

@@ -1,11 +1,11 @@
 // `mini-kubelet apiserver`: run the dev control plane until SIGINT/SIGTERM; on request, with a
 // bootstrap kubeconfig for a new node (kubeadm's token + bootstrap-kubelet.conf, in one step).
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { parseAllDocuments } from 'yaml';
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { parseAllDocuments } from 'yaml';
 import { parseDuration } from '../agent/config/value-parsers.ts';
 import { findManifestsDir } from '../util/manifests-dir.ts';
 import type { KubeObject } from './store.ts';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,7 +24,10 @@ function nodeName(lines: string[]): string {
 test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-dev-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [bin, 'dev', '--port', '0', '--kubeconfig-out', kubeconfig, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The agent's KubeletConfiguration travels through dev: maxPods 300 shows in the node's capacity.
+  const configFile = join(dir, 'kubelet-config.yaml');
+  writeFileSync(configFile, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 300\n');
+  const child = spawn(process.execPath, [bin, 'dev', '--port', '0', '--kubeconfig-out', kubeconfig, '--log-level', 'warn', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -50,6 +53,8 @@ test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000
   }, 30_000);
   assert.ok(pods.some((l) => l.startsWith('sleeper ')));
   assert.ok(pods.some((l) => l.startsWith('two-containers ') && /\s2\/2\s/.test(l)));
+  const { stdout: capacity } = await run('kubectl', ['get', 'node', nodeName(pods), '-o', 'jsonpath={.status.capacity.pods}'], { env, timeout: 20_000 });
+  assert.equal(capacity, '300');
   // The node's Lease decodes as kubectl and kube-apiserver decode it (renewTime is a MicroTime).
   const { stdout: described } = await run('kubectl', ['describe', 'node', nodeName(pods)], { env, timeout: 20_000 });
   assert.doesNotMatch(described, /Failed to get lease|parsing time/);
@@ -76,4 +81,10 @@ test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000
   clearTimeout(timer);
   assert.equal(code, 0);
   assert.equal(existsSync(stateDir!), false, 'the state directory is removed');
+});
+
+test('dev refuses a bad --max-pods with exit code 2 and the flag named', { timeout: 30_000 }, async () => {
+  const err = await run(process.execPath, [bin, 'dev', '--port', '0', '--max-pods', 'lots'], { timeout: 20_000 }).then(() => undefined, (e) => e as { code?: number; stderr?: string });
+  assert.equal(err?.code, 2);
+  assert.match(String(err?.stderr), /--max-pods/);
 });
