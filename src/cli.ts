@@ -6,6 +6,7 @@ import { registerAgentCommand } from './agent/command.ts';
 import { registerDevCommand } from './agent/dev-command.ts';
 import { registerApiserverCommand } from './apiserver/command.ts';
 import { registerCniCommand } from './cni/command.ts';
+import { registerSimRuntimeCommand } from './cri/sim/command.ts';
 import { registerDevicePluginCommand } from './device/command.ts';
 
 const program = new Command('mini-kubelet')
@@ -17,6 +18,7 @@ registerAgentCommand(program);
 registerDevCommand(program);
 registerApiserverCommand(program);
 registerCniCommand(program);
+registerSimRuntimeCommand(program);
 registerDevicePluginCommand(program);
 
 try {

@@ -19,6 +19,8 @@ export interface SimRuntimeOptions extends SimStateOptions {
   /** State of an earlier sim on which to resume (a runtime restart); the other state options
    * are then ignored, except `images`, which are added. */
   state?: SimState;
+  /** Fault rules and latencies in place before the first call (default: a fresh, empty injector). */
+  faults?: FaultInjector;
 }
 
 export interface SimRuntime {
@@ -38,7 +40,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'cri-sim' });
   const state = opts.state ?? new SimState(opts);
   if (opts.state) for (const ref of opts.images ?? []) state.images.add(ref);
-  const faults = new FaultInjector();
+  const faults = opts.faults ?? new FaultInjector();
   const ctx = { faults, log };
 
   const pkg = loadCriPackage();
