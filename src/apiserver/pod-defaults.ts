@@ -131,6 +131,7 @@ export function validatePodSpec(spec: Record<string, any> | undefined, path: str
     else if (seen.has(c.name)) errors.push({ type: 'Duplicate', field: `${field}[${i}].name`, detail: '', value: c.name });
     else seen.add(c.name);
     if (!c?.image) errors.push({ type: 'Required', field: `${field}[${i}].image`, detail: '' });
+    if (Array.isArray(c?.ports)) errors.push(...containerPortErrors(c.ports, `${field}[${i}].ports`));
   });
   check(spec!.initContainers ?? [], `${path}.initContainers`);
   check(containers, `${path}.containers`);
@@ -139,6 +140,27 @@ export function validatePodSpec(spec: Record<string, any> | undefined, path: str
     errors.push({ type: 'Unsupported', field: `${path}.restartPolicy`, detail: 'supported values: "Always", "OnFailure", "Never"', value: policy });
   }
   errors.push(...sysctlErrors(spec, path));
+  return errors;
+}
+
+const PORT_RANGE = 'must be between 1 and 65535, inclusive';
+const PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const validPort = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+
+/** A container's ports as kube-apiserver's validateContainerPorts sees them: containerPort set and in
+ * range, a hostPort (0 is none) in range, a protocol it knows. */
+function containerPortErrors(ports: any[], path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  ports.forEach((p, i) => {
+    const at = `${path}[${i}]`;
+    if (!p?.containerPort) errors.push({ type: 'Required', field: `${at}.containerPort`, detail: '' });
+    else if (!validPort(p.containerPort)) errors.push({ type: 'Invalid', field: `${at}.containerPort`, detail: PORT_RANGE, value: p.containerPort });
+    if (p?.hostPort && !validPort(p.hostPort)) errors.push({ type: 'Invalid', field: `${at}.hostPort`, detail: PORT_RANGE, value: p.hostPort });
+    if (!p?.protocol) errors.push({ type: 'Required', field: `${at}.protocol`, detail: '' });
+    else if (!PORT_PROTOCOLS.includes(p.protocol)) {
+      errors.push({ type: 'Unsupported', field: `${at}.protocol`, detail: `supported values: ${PORT_PROTOCOLS.map((x) => JSON.stringify(x)).join(', ')}`, value: p.protocol });
+    }
+  });
   return errors;
 }
 

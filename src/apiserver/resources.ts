@@ -22,6 +22,7 @@ import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector
 import type { KubeObject, ObjectStore } from './store.ts';
 import { immutableDataErrors } from './immutable-data.ts';
 import { timeFormatProblem } from './wire-times.ts';
+import { quantityFormatProblem } from './wire-quantities.ts';
 import {
   defaultService, prepareServiceForCreate, prepareServiceForUpdate, serviceNameProblem, serviceUpdateErrors, validateService,
 } from './service-objects.ts';
@@ -382,6 +383,9 @@ function checkShapes(t: ResourceType, obj: KubeObject): void {
   // Times and MicroTimes decode as strictly as in kube-apiserver (a Lease's renewTime needs six fraction digits).
   const timeProblem = timeFormatProblem(t.kind, t.version, obj);
   if (timeProblem) throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${timeProblem}`);
+  // Quantities (requests, limits, sizeLimit, ...) must parse: "abc", "NaN" or a list fail decoding.
+  const quantityProblem = quantityFormatProblem(t.kind, t.version, obj);
+  if (quantityProblem) throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${quantityProblem}`);
   // Service ports must decode as int32 before their range can be checked.
   const scalarProblem = t.kind === 'Service' && !t.group ? scalarTypeProblem(t.kind, t.version, obj) : undefined;
   if (scalarProblem) throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: ${scalarProblem}`);

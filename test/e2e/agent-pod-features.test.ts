@@ -85,6 +85,13 @@ test('pod features on real containerd: /etc/hosts, admission by OS and sysctls, 
       assert.ok(!out.includes(managedHeader));
     }),
 
+    t.test('a pod whose name is 70 characters runs, its hostname cut to the first 63', async () => {
+      const name = `long-name-${'x'.repeat(60)}`;
+      assert.equal(name.length, 70);
+      const { out } = await runAndRead(h, busyboxPod(name, busybox, { containers: [reporter('app', busybox, 'hostname')] }), 'app');
+      assert.equal(out.trim(), name.slice(0, 63));
+    }),
+
     t.test('spec.os windows is rejected at admission with PodOSNotSupported', async () => {
       const pod = await rejected(h, busyboxPod('windows', busybox, { os: { name: 'windows' } }));
       assert.equal(pod.status?.reason, 'PodOSNotSupported');

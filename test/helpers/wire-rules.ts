@@ -13,6 +13,7 @@ import { apiVersionOf } from '../../src/apiserver/registry.ts';
 import { parseResourcePath, type ResourceRoute } from '../../src/apiserver/routes.ts';
 import { unknownFieldsIn } from '../../src/apiserver/unknown-fields.ts';
 import { modelNamed, timeFormatProblemIn, timeTypeOf, type ModelClass } from '../../src/apiserver/wire-times.ts';
+import { quantityFields } from '../../src/apiserver/wire-quantities.ts';
 import { canonicalQuantity, canonicalQuantityAs } from '../../src/pod/quantity-canonical.ts';
 
 export type WireRule = 'path' | 'content-type' | 'decode' | 'kind' | 'unknown-field' | 'time' | 'micro-time' | 'quantity';
@@ -40,23 +41,8 @@ export interface WireVerdict {
   problems: WireProblem[];
 }
 
-// Quantity fields of the models (OpenAPI's io.k8s.apimachinery.pkg.api.resource.Quantity), which
-// the generated models type as plain strings. Checked against the models when this module loads.
-const quantityFields: Record<string, string[]> = {
-  V1ResourceRequirements: ['limits', 'requests'],
-  V1VolumeResourceRequirements: ['limits', 'requests'],
-  V1NodeStatus: ['capacity', 'allocatable'],
-  V1ContainerStatus: ['allocatedResources'],
-  V1PodSpec: ['overhead'],
-  V1EmptyDirVolumeSource: ['sizeLimit'],
-  V1ResourceFieldSelector: ['divisor'],
-  V1PersistentVolumeSpec: ['capacity'],
-  V1PersistentVolumeClaimStatus: ['capacity', 'allocatedResources'],
-  V1ResourceQuotaSpec: ['hard'],
-  V1ResourceQuotaStatus: ['hard', 'used'],
-  V1LimitRangeItem: ['default', 'defaultRequest', 'max', 'maxLimitRequestRatio', 'min'],
-  V1CSIStorageCapacity: ['capacity', 'maximumVolumeSize'],
-};
+// Quantity fields of the models, kept with the API server's decode checks; checked against the
+// models when this module loads.
 for (const [name, fields] of Object.entries(quantityFields)) {
   const attrs = modelNamed(name)?.getAttributeTypeMap().map((a) => a.baseName);
   for (const f of fields) if (!attrs?.includes(f)) throw new Error(`wire-rules: ${name}.${f} is not in @kubernetes/client-node's models`);

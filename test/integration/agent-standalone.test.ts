@@ -72,6 +72,20 @@ test('standalone: a static pod runs and stops with its file', async (t) => {
   assert.equal((await agent.runtime.relist()).filter((p) => p.name === 'solo-solo-node').length, 1);
   assert.equal((await fetch(`https://127.0.0.1:${agent.port}/pods`, { dispatcher: asNobody })).status, 401);
 
+  // A static pod file skips the API server's decoding: a request that is no quantity reaches the
+  // agent, which rejects the pod (Failed, with its reason) instead of failing its sync forever.
+  const bad = join(manifests, 'bad-quantity.yaml');
+  writeFileSync(bad, 'apiVersion: v1\nkind: Pod\nmetadata: {name: badq}\nspec:\n  containers: [{name: app, image: "busybox:1.36", resources: {requests: {cpu: abc}}}]\n');
+  const rejected = await waitFor('badq Failed in /pods', async () => {
+    const list = await (await fetch(`https://127.0.0.1:${agent.port}/pods`, { dispatcher: asAdmin })).json() as { items: V1Pod[] };
+    const pod = list.items.find((p) => p.metadata?.name === 'badq-solo-node');
+    return pod?.status?.phase === 'Failed' && pod;
+  });
+  assert.equal(rejected.status?.reason, 'InvalidResourceQuantity');
+  assert.match(rejected.status?.message ?? '', /^Pod was rejected: spec\.containers\[0\]\.resources\.requests\[cpu\]: invalid quantity "abc": quantities must match/);
+  assert.equal((await agent.runtime.relist()).filter((p) => p.name === 'badq-solo-node').length, 0, 'no sandbox for the rejected pod');
+  unlinkSync(bad);
+
   unlinkSync(file);
   await waitFor('solo removed from the runtime', async () => (await agent.runtime.relist()).every((p) => p.name !== 'solo-solo-node'));
 });

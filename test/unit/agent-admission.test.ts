@@ -54,6 +54,18 @@ const cases: Array<{ name: string; pod: V1Pod; admitted?: V1Pod[]; reason?: stri
   { name: 'the same port on another protocol', pod: pod('p', [hostPort(53, 'UDP')]), admitted: [pod('q', [hostPort(53, 'TCP')])] },
   { name: 'the same port on different host IPs', pod: pod('p', [hostPort(80, 'TCP', '10.0.0.1')]), admitted: [pod('q', [hostPort(80, 'TCP', '10.0.0.2')])] },
   { name: 'a specific IP against the wildcard', pod: pod('p', [hostPort(80, 'TCP', '10.0.0.1')]), admitted: [pod('q', [hostPort(80)])], reason: 'NodePorts' },
+  // A pod that skipped the API server's decoding (a static pod file) may carry a quantity that
+  // does not parse: rejected, with the field and the parser's words, not thrown on at every retry.
+  { name: 'an unparseable cpu request', pod: pod('p', [{}, requests({ cpu: 'abc' })]), reason: 'InvalidResourceQuantity',
+    message: "spec.containers[1].resources.requests[cpu]: invalid quantity \"abc\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'" },
+  { name: 'NaN as a memory limit', pod: pod('p', [{ resources: { limits: { memory: 'NaN' } } }]), reason: 'InvalidResourceQuantity' },
+  { name: 'full-width digits in an init container', pod: pod('p', [{}], { initContainers: [{ name: 'i', image: 'busybox', ...requests({ cpu: '１００m' }) }] }), reason: 'InvalidResourceQuantity',
+    message: "spec.initContainers[0].resources.requests[cpu]: invalid quantity \"１００m\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'" },
+  { name: 'a list where a quantity belongs', pod: pod('p', [{ resources: { requests: { memory: [1] as unknown as string } } }]), reason: 'InvalidResourceQuantity',
+    message: "spec.containers[0].resources.requests[memory]: invalid quantity [1]: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'" },
+  { name: 'a bad suffix in the pod overhead', pod: pod('p', [{}], { overhead: { cpu: '1iK' } }), reason: 'InvalidResourceQuantity',
+    message: "spec.overhead[cpu]: invalid quantity \"1iK\": unable to parse quantity's suffix" },
+  { name: 'quantities as numbers and odd but valid forms', pod: pod('p', [requests({ cpu: 0.25 as unknown as string, memory: '1.' }), { resources: { requests: { cpu: '.25' }, limits: { memory: null as unknown as string } } }]) },
 ];
 
 for (const c of cases) {

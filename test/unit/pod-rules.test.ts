@@ -18,12 +18,14 @@ const quantities: Array<[string | number | undefined, number]> = [
   ['10M', 10_000_000], ['1.5k', 1500], ['1G', 1e9], ['1Mi', 1_048_576], ['128Mi', 134_217_728], ['1Gi', 2 ** 30],
   ['2e3', 2000], ['1E2', 100], ['5e-1', 0.5], ['100n', 1e-7], ['1u', 1e-6], [' 64Mi ', 64 * 2 ** 20],
   [undefined, 0], [7, 7],
+  // apimachinery's parser reads a number part without digits as 0, suffix or not.
+  ['Mi', 0], ['+', 0],
 ];
 for (const [text, want] of quantities) {
   test(`quantity ${JSON.stringify(text)} is ${want}`, () => assert.ok(Math.abs(parseQuantity(text) - want) <= Math.abs(want) * 1e-12));
 }
 
-for (const bad of ['ten', '', '1.2.3', '1Kb', '1e3k', 'Mi', '1 Gi', '0x10']) {
+for (const bad of ['ten', '', '1.2.3', '1Kb', '1e3k', '1 Gi', '0x10']) {
   test(`quantity ${JSON.stringify(bad)} is malformed: an error naming it, or NaN where malformed means unset`, () => {
     assert.throws(() => parseQuantity(bad), (err: unknown) => err instanceof QuantityError && err.message === `"${bad}" is not a quantity`);
     assert.ok(Number.isNaN(quantityOrNaN(bad)));

@@ -20,6 +20,18 @@ test('identity, attempt, hostname and the pod log directory', () => {
   assert.equal(buildSandboxConfig(pod({ containers: [], hostname: 'custom', subdomain: 'sub' }), 0, opts).hostname, 'custom');
 });
 
+test('a hostname over 63 characters is cut to 63, without trailing \'-\' or \'.\' (runc refuses longer ones)', () => {
+  const name70 = 'a'.repeat(60) + '-b.c' + 'd'.repeat(6);
+  assert.equal(name70.length, 70);
+  assert.equal(buildSandboxConfig(pod(undefined, { name: name70 }), 0, opts).hostname, 'a'.repeat(60) + '-b');
+  // Cut at 63 lands on '-' and '.': both are trimmed.
+  const dashes = 'x'.repeat(61) + '-.' + 'y'.repeat(10);
+  assert.equal(buildSandboxConfig(pod({ containers: [], hostname: dashes }), 0, opts).hostname, 'x'.repeat(61));
+  assert.equal(buildSandboxConfig(pod({ containers: [], hostname: 'h'.repeat(63) }), 0, opts).hostname, 'h'.repeat(63));
+  // An empty spec.hostname falls back to the pod name, as the kubelet does.
+  assert.equal(buildSandboxConfig(pod({ containers: [], hostname: '' }), 0, opts).hostname, 'web');
+});
+
 test('labels carry the pod identity on top of its own labels; annotations are the pod\'s', () => {
   const c = buildSandboxConfig(pod({ containers: [] }, { labels: { app: 'web', 'io.kubernetes.pod.uid': 'forged' } }), 0, opts);
   assert.deepEqual(c.labels, { app: 'web', 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': 'u-1' });

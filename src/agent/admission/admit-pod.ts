@@ -7,7 +7,7 @@ import { podMatchesNode } from './node-affinity.ts';
 import { podRequests } from './pod-requests.ts';
 import { podOsRejection } from './pod-os.ts';
 import { forbiddenSysctl, sysctlAllowlist, type SysctlAllowlist } from './sysctls.ts';
-import { milliCpu, parseQuantity } from '../../pod/quantity.ts';
+import { milliCpu, parseQuantity, quantityValueProblem } from '../../pod/quantity.ts';
 
 export type AdmitResult = { admitted: true } | { admitted: false; reason: string; message: string };
 
@@ -25,6 +25,32 @@ function rejected(reason: string, message: string): AdmitResult {
 
 const safeSysctlsOnly = sysctlAllowlist();
 
+/** Reason of a pod whose requests, limits or overhead hold a quantity that does not parse. The API
+ * server refuses such a pod at decoding, but a static pod file reaches the agent without it; the
+ * kubelet has no reason of its own for this, so the name says what is wrong. */
+export const INVALID_QUANTITY_REASON = 'InvalidResourceQuantity';
+
+/** The first quantity the fit check could not read: "<field>: invalid quantity <value>: <parser's error>". */
+function invalidQuantity(pod: V1Pod): string | undefined {
+  const lists: Array<[string, unknown]> = [];
+  for (const [kind, list] of [['initContainers', pod.spec?.initContainers], ['containers', pod.spec?.containers]] as const) {
+    (list ?? []).forEach((c, i) => {
+      lists.push([`spec.${kind}[${i}].resources.requests`, c.resources?.requests]);
+      lists.push([`spec.${kind}[${i}].resources.limits`, c.resources?.limits]);
+    });
+  }
+  lists.push(['spec.overhead', pod.spec?.overhead]);
+  for (const [field, list] of lists) {
+    if (list === undefined || list === null) continue;
+    if (typeof list !== 'object' || Array.isArray(list)) return `${field}: invalid resource list ${JSON.stringify(list)}`;
+    for (const [name, q] of Object.entries(list)) {
+      const problem = quantityValueProblem(q);
+      if (problem) return `${field}[${name}]: invalid quantity ${JSON.stringify(q)}: ${problem}`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * deviceManaged names the extended resources a device plugin serves: the device manager is
  * their authority (it counts free healthy devices and rejects with UnexpectedAdmissionError),
@@ -40,6 +66,9 @@ export function admitPod(
   if (sysctl) return rejected('SysctlForbidden', sysctl);
   const os = podOsRejection(pod);
   if (os) return rejected(os.reason, os.message);
+  // The fit check below parses every request; one it cannot read rejects the pod instead of throwing.
+  const quantity = invalidQuantity(pod);
+  if (quantity) return rejected(INVALID_QUANTITY_REASON, quantity);
 
   const allocatable = allocatableOf(node);
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PodSandboxConfig, PortMapping } from '../types.ts';
 import { podDnsConfig, type ResolvConf } from './dns.ts';
+import { podHostnameAndDomain } from './etc-hosts.ts';
 import { sandboxAnnotations, sandboxLabels } from './labels.ts';
 
 export interface SandboxConfigOptions {
@@ -24,8 +25,9 @@ export function buildSandboxConfig(pod: V1Pod, attempt: number, opts: SandboxCon
   const nodeNs = (on: boolean | undefined) => (on ? 'NODE' : 'POD') as 'NODE' | 'POD';
   return {
     metadata: { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default', uid: pod.metadata?.uid ?? '', attempt },
-    // The kubelet ignores subdomain here; hostNetwork pods keep the node's hostname.
-    hostname: spec?.hostNetwork ? '' : (spec?.hostname ?? pod.metadata?.name ?? ''),
+    // The kubelet ignores subdomain here; hostNetwork pods keep the node's hostname. Like its
+    // truncatePodHostnameIfNeeded, a name over 63 characters is cut (runc's sethostname refuses it).
+    hostname: spec?.hostNetwork ? '' : podHostnameAndDomain(pod).hostname,
     logDirectory: podLogDirectory(opts.podLogsDir, pod),
     dnsConfig: podDnsConfig(pod, opts.resolvConf),
     portMappings: portMappings(pod),
