@@ -4,15 +4,23 @@
 //   2. the agent: N pods created in the dev control plane, each timed from its create request
 //      until a watch sees it Running and Ready, with the agent (a child process) doing the work;
 // and reports agent_s / floor_s, per-pod latency, and the agent process's peak RSS and CPU.
+// cri_calls_per_pod: CRI calls per pod by method, for the floor (the calls it makes to start the
+// pods) and for the agent (its kubelet_runtime_operations_total on /metrics, scraped just before
+// the pods are created and once all are Ready, the difference over N: every call in that window,
+// the relists and status reads beside the pods' starts included).
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { request } from 'node:https';
 import { parseArgs } from 'node:util';
 import { Watch, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { CriClient } from '../src/cri/client.ts';
+import { criOperationName } from '../src/cri/operation-names.ts';
+import { loadCriPackage } from '../src/cri/proto-loader.ts';
 import { measureCriFloor } from '../src/world/bench-floor.ts';
 import { startTestWorld } from '../src/world/test-world.ts';
 import { busyboxPod, isRunningAndReady, namespace, startAgentHarness } from '../test/helpers/agent-harness.ts';
+import { parseExposition } from '../test/helpers/prometheus-text.ts';
 
 const { values } = parseArgs({
   options: { n: { type: 'string', default: '110' }, parallelism: { type: 'string', default: '8' } },
@@ -46,6 +54,36 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
+/** GET over TLS with a client certificate (the node API's self-signed serving certificate is not checked). */
+function httpsGet(url: string, cert: { certPem: string; keyPem: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { cert: cert.certPem, key: cert.keyPem, rejectUnauthorized: false, timeout: 30_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${url}: ${res.statusCode} ${body.slice(0, 200)}`))));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The CRI method (RunPodSandbox) of each kubelet operation name (run_podsandbox), from the proto's services. */
+const criMethodOf = new Map<string, string>();
+for (const service of [loadCriPackage().RuntimeService, loadCriPackage().ImageService]) {
+  for (const method of Object.keys(service.service)) criMethodOf.set(criOperationName(method), method);
+}
+
+/** Calls per pod by CRI method, rounded to 2 decimals, most first; methods that round to 0 are left out. */
+function perPod(calls: Record<string, number>, before: Record<string, number> = {}): Record<string, number> {
+  const rows = Object.entries(calls)
+    .map(([operation, count]) => [criMethodOf.get(operation) ?? operation, round((count - (before[operation] ?? 0)) / n, 2)] as const)
+    .filter(([, perPodCount]) => perPodCount > 0);
+  return Object.fromEntries(rows.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+}
+
 const logger = pino({ level: process.env.MINI_KUBELET_WORLD_LOG ?? 'warn' }, pino.destination(2));
 const cleanups: Array<() => Promise<void>> = [];
 const world = await startTestWorld({ logger });
@@ -64,6 +102,19 @@ try {
     kubeletConfig: { fileCheckFrequency: '20s', nodeStatusUpdateFrequency: '10s' },
   });
   const agentPid = h.agent.pid;
+  // The agent's own CRI counters, straight from its node API's /metrics (as a cluster admin).
+  const nodeApiPort = (await h.core.readNode({ name: h.nodeName })).status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (!nodeApiPort) throw new Error(`node ${h.nodeName} reports no kubelet endpoint port`);
+  const adminCert = await h.api.issueClientCertificate('bench-admin', ['system:masters']);
+  const agentCriCalls = async (): Promise<Record<string, number>> => {
+    const exposition = parseExposition(await httpsGet(`https://127.0.0.1:${nodeApiPort}/metrics`, adminCert));
+    const calls: Record<string, number> = {};
+    for (const s of exposition.samples) {
+      if (s.name === 'kubelet_runtime_operations_total' && s.labels.operation_type) calls[s.labels.operation_type] = s.value;
+    }
+    return calls;
+  };
+  const callsBeforePods = await agentCriCalls();
   const cpuBeforePods = cpuSeconds(agentPid);
 
   const createdAt = new Map<string, number>();
@@ -93,6 +144,7 @@ try {
   const agentS = Math.max(...readyAt.values()) - started;
   const podMs = [...readyAt].map(([name, at]) => at - createdAt.get(name)!).sort((a, b) => a - b);
   const cpuS = cpuSeconds(agentPid);
+  const callsAfterPods = await agentCriCalls();
 
   console.log(JSON.stringify({
     n,
@@ -108,6 +160,7 @@ try {
     parallelism,
     floor_pod_ms: floor.pod_ms,
     pull_ms: pullMs,
+    cri_calls_per_pod: { agent: perPod(callsAfterPods, callsBeforePods), floor: perPod(floor.cri_calls) },
     runtime: 'containerd',
   }));
 } finally {

@@ -3,7 +3,7 @@
 // in the same run (scripts/bench-startup.ts).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { CriClient } from '../cri/client.ts';
+import { CriClient, type CriCallMetrics } from '../cri/client.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../cri/types.ts';
 
 export interface CriFloorOptions {
@@ -29,6 +29,19 @@ export interface CriFloorResult {
   pod_ms: { p50: number; p95: number; max: number };
   /** Wall time to stop and remove every pod afterwards. */
   cleanup_s: number;
+  /** CRI calls made to start the N pods (not the cleanup), by the kubelet's operation name
+   * (run_podsandbox, podsandbox_status, ...: operation_type of kubelet_runtime_operations_total). */
+  cri_calls: Record<string, number>;
+}
+
+/** Counts calls by operation name, as the agent's kubelet_runtime_operations_total does. */
+function countingMetrics(counts: Record<string, number>): CriCallMetrics {
+  return {
+    operation(name) {
+      counts[name] ??= 0;
+      return () => void counts[name]!++;
+    },
+  };
 }
 
 /** Runs `work` over items with at most `limit` in flight. */
@@ -67,7 +80,8 @@ function podConfigs(opts: CriFloorOptions, i: number): { sandbox: PodSandboxConf
 /** Starts N pods the way the kubelet's SyncPod does, then removes them; returns the timings. */
 export async function measureCriFloor(opts: CriFloorOptions): Promise<CriFloorResult> {
   const parallelism = opts.parallelism ?? 8;
-  const cri = CriClient.connect(opts.endpoint, { timeoutMs: 120_000 });
+  const calls: Record<string, number> = {};
+  const cri = CriClient.connect(opts.endpoint, { timeoutMs: 120_000, metrics: countingMetrics(calls) });
   const sandboxIds: string[] = [];
   const podMs: number[] = [];
   try {
@@ -86,6 +100,7 @@ export async function measureCriFloor(opts: CriFloorOptions): Promise<CriFloorRe
       podMs.push(performance.now() - podStarted);
     });
     const floorS = (performance.now() - started) / 1000;
+    const startCalls = { ...calls };
     opts.logger?.info({ step: 'bench.floor', ms: Math.round(floorS * 1000), n: opts.n, parallelism }, 'CRI floor measured');
 
     const cleanupStarted = performance.now();
@@ -98,6 +113,7 @@ export async function measureCriFloor(opts: CriFloorOptions): Promise<CriFloorRe
       floor_s: Math.round(floorS * 1000) / 1000,
       pod_ms: { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted.at(-1) ?? 0) },
       cleanup_s: Math.round(performance.now() - cleanupStarted) / 1000,
+      cri_calls: startCalls,
     };
   } finally {
     // On failure, do not leave half the pods running in the caller's runtime.
