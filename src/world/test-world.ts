@@ -51,6 +51,11 @@ export interface TestWorld {
   /** Their log files, by daemon name (containerd, registry, auth-registry). They go with the
    * root on stop(); set MINI_KUBELET_WORLD_KEEP_LOGS=DIR to keep copies. */
   logFiles(): Record<string, string>;
+  /** SIGKILL containerd, as a crash would: its shims and their containers keep running. */
+  killContainerd(): Promise<void>;
+  /** Starts containerd again on the same config, state and socket; resolves once its CRI
+   * plugin reports the runtime (and network) ready. */
+  restartContainerd(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -244,6 +249,21 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
       podLogDir,
       daemonPids: () => teardown.daemons.map((d) => d.pid),
       logFiles: () => Object.fromEntries(teardown.daemons.map((d) => [d.name, d.logFile])),
+      async killContainerd() {
+        const d = containerdDaemon;
+        if (!d?.isRunning()) return;
+        process.kill(d.pid, 'SIGKILL');
+        await d.exited;
+      },
+      async restartContainerd() {
+        if (containerdDaemon?.isRunning()) throw new Error('containerd is still running');
+        const old = containerdDaemon;
+        const again = await startContainerd(join(root, 'containerd'), paths, images.pause, network !== undefined);
+        containerdDaemon = again.daemon;
+        const at = old ? teardown.daemons.indexOf(old) : -1;
+        if (at >= 0) teardown.daemons[at] = again.daemon;
+        else teardown.daemons.unshift(again.daemon);
+      },
       stop,
     };
   } catch (err) {

@@ -10,6 +10,7 @@ import { runPeriodically } from '../util/periodic.ts';
 import { readMachineFacts, type MachineFacts } from './machine-facts.ts';
 import { buildNodeObject, buildNodeStatus, nodeStatusChanged } from './node-object.ts';
 import { renewLease } from './node-lease.ts';
+import { watchRuntimeHealth } from './runtime-health-watch.ts';
 import { withApiTimes } from '../api/api-time.ts';
 
 export interface NodeControllerDeps {
@@ -112,16 +113,29 @@ export async function startNodeController(deps: NodeControllerDeps): Promise<Nod
     lastPostedAt = Date.now();
   }
 
-  await reportStatus().catch((err) => log.warn({ err }, 'first node status report failed'));
-  const stopStatus = runPeriodically('node-status', config.intervals.nodeStatusUpdateMs, reportStatus, log, false);
+  // One report at a time: a periodic one computed while the runtime was down must not land
+  // after the refresh that saw it back.
+  let reporting: Promise<void> = Promise.resolve();
+  const report = (): Promise<void> => {
+    const next = reporting.then(reportStatus);
+    reporting = next.catch(() => {});
+    return next;
+  };
+  const refresh = () => void report().catch((err) => log.warn({ err: String(err) }, 'node status report failed'));
+
+  await report().catch((err) => log.warn({ err }, 'first node status report failed'));
+  const stopStatus = runPeriodically('node-status', config.intervals.nodeStatusUpdateMs, report, log, false);
+  // The runtime going down or coming back is posted at once, not at the next status period
+  // (the kubelet's runtime state check); checked at the PLEG's pace, since CRI Status is cheap.
+  const stopHealthWatch = watchRuntimeHealth(deps.runtime, refresh, log, { periodMs: config.intervals.plegRelistMs });
   const stopLease = runPeriodically('node-lease', config.intervals.leaseRenewMs,
     async () => { await renewLease(api, node, config.intervals.leaseDurationSeconds, now); }, log);
 
   return {
     current: () => node,
-    refresh: () => void reportStatus().catch((err) => log.warn({ err: String(err) }, 'node status report failed')),
+    refresh,
     async stop() {
-      await Promise.all([stopStatus(), stopLease()]);
+      await Promise.all([stopStatus(), stopLease(), stopHealthWatch()]);
     },
   };
 }
