@@ -6,14 +6,14 @@ import { ApiError } from './errors.ts';
 import { resourceKey, resourceTypes } from './registry.ts';
 import type { ResourceService } from './resources.ts';
 import type { KubeObject, StoreEvent } from './store.ts';
-import { clampTimerMs, MAX_TIMER_MS } from '../util/timer-limit.ts';
+import { runAt } from '../util/timer-limit.ts';
 
 const secretType = resourceTypes.find((t) => t.plural === 'secrets' && !t.group)!;
 const secretKey = resourceKey(secretType);
 
 export class BootstrapTokenCleaner {
   private readonly unsubscribe: () => void;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, () => void>();
 
   constructor(private readonly resources: ResourceService, private readonly log: Logger) {
     this.unsubscribe = resources.store.subscribe((e) => this.onChange(e));
@@ -22,14 +22,14 @@ export class BootstrapTokenCleaner {
 
   stop(): void {
     this.unsubscribe();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
   }
 
   private onChange(e: StoreEvent): void {
     if (e.resource !== secretKey || e.object.metadata.namespace !== 'kube-system') return;
     if (e.type === 'DELETED') {
-      clearTimeout(this.timers.get(e.object.metadata.name));
+      this.timers.get(e.object.metadata.name)?.();
       this.timers.delete(e.object.metadata.name);
       return;
     }
@@ -38,18 +38,12 @@ export class BootstrapTokenCleaner {
 
   private schedule(secret: KubeObject): void {
     const name = secret.metadata.name;
-    clearTimeout(this.timers.get(name));
+    this.timers.get(name)?.();
     this.timers.delete(name);
     if (secret.type !== bootstrapTokenSecretType || !secret.data?.expiration) return;
     const at = Date.parse(Buffer.from(String(secret.data.expiration), 'base64').toString('utf8'));
     if (Number.isNaN(at)) return;
-    const wait = () => {
-      const left = at - Date.now();
-      const timer = left > MAX_TIMER_MS ? setTimeout(wait, MAX_TIMER_MS) : setTimeout(() => this.remove(name, secret.metadata.uid), clampTimerMs(left));
-      timer.unref?.();
-      this.timers.set(name, timer);
-    };
-    wait();
+    this.timers.set(name, runAt(at, () => this.remove(name, secret.metadata.uid)));
   }
 
   private remove(name: string, uid: string): void {

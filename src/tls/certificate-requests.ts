@@ -3,12 +3,10 @@
 // one. Built and parsed by @peculiar/x509 on Node's WebCrypto, like certificates.ts.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
+// certificates.ts also hands x509 its crypto provider.
+import { algorithm, distinguishedName, keyPem as privateKeyPem, subjectAltNames } from './certificates.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-
-const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const subjectAltNameOid = '2.5.29.17';
 
 export interface RequestSubject {
@@ -36,22 +34,14 @@ export interface ParsedCertificateRequest {
 
 export class MalformedCertificateRequest extends Error {}
 
-function distinguishedName(commonName: string, organizations: string[] = []): string {
-  const escape = (v: string) => v.replace(/([,+"\\<>;=#])/g, '\\$1');
-  return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
-}
-
 /** A new ECDSA P-256 key (PKCS#8 PEM) and a CSR for it (PEM "CERTIFICATE REQUEST"). */
 export async function createCertificateRequest(subject: RequestSubject, existingKeyPem?: string): Promise<{ csrPem: string; keyPem: string }> {
   const keys = existingKeyPem ? await importKeyPair(existingKeyPem) : await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as CryptoKeyPair;
-  const extensions: x509.Extension[] = [];
-  if (subject.hosts?.length) {
-    extensions.push(new x509.SubjectAlternativeNameExtension([...new Set(subject.hosts)].map((h) => ({ type: isIP(h) ? 'ip' as const : 'dns' as const, value: h }))));
-  }
+  const extensions: x509.Extension[] = subject.hosts?.length ? [subjectAltNames(subject.hosts)] : [];
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: distinguishedName(subject.commonName, subject.organizations), keys, signingAlgorithm: algorithm, extensions,
   });
-  const keyPem = existingKeyPem ?? x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  const keyPem = existingKeyPem ?? await privateKeyPem(keys.privateKey);
   return { csrPem: csr.toString('pem'), keyPem };
 }
 

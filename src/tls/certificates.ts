@@ -9,7 +9,8 @@ import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+/** Every key here is ECDSA P-256, signed with SHA-256: certificates and certificate requests alike. */
+export const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const dayMs = 24 * 60 * 60 * 1000;
 /** Clocks of peers differ a little: certificates are valid from a few minutes ago. */
 const backdateMs = 5 * 60 * 1000;
@@ -56,16 +57,16 @@ function randomSerial(): string {
 }
 
 /** An RFC 4514 distinguished name; values are escaped so a name cannot add attributes. */
-function distinguishedName(commonName: string, organizations: string[] = []): string {
+export function distinguishedName(commonName: string, organizations: string[] = []): string {
   const escape = (v: string) => v.replace(/([,+"\\<>;=#])/g, '\\$1');
   return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
 }
 
-function subjectAltNames(hosts: string[]): x509.SubjectAlternativeNameExtension {
+export function subjectAltNames(hosts: string[]): x509.SubjectAlternativeNameExtension {
   return new x509.SubjectAlternativeNameExtension([...new Set(hosts)].map((h) => ({ type: isIP(h) ? 'ip' as const : 'dns' as const, value: h })));
 }
 
-async function keyPem(key: CryptoKey): Promise<string> {
+export async function keyPem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 

@@ -6,3 +6,15 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export function clampTimerMs(ms: number): number {
   return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
 }
+
+/** Runs fn at the wall-clock time `at` however far off (in steps a timer can hold); returns the canceller. */
+export function runAt(at: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const step = () => {
+    const left = at - Date.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(step, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, left));
+    timer.unref?.();
+  };
+  step();
+  return () => clearTimeout(timer);
+}

@@ -23,15 +23,19 @@ export function pendingKeyPath(certDir: string, prefix: CertificatePrefix): stri
   return join(certDir, `${prefix}.key.tmp`);
 }
 
-/** A PEM file holding a certificate and its key, split and with its validity read. */
+/** A PEM file holding a certificate and its key, split and with its validity read; undefined when absent or unreadable (it is asked for again). */
 export function readCertificatePair(path: string): HeldCertificate | undefined {
   if (!existsSync(path)) return undefined;
   const text = readFileSync(path, 'utf8');
   const certPem = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/)?.[0];
   const keyPem = text.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n?/)?.[0];
   if (!certPem || !keyPem) return undefined;
-  const cert = new X509Certificate(certPem);
-  return { certPem, keyPem, notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+  try {
+    const cert = new X509Certificate(certPem);
+    return { certPem, keyPem, notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+  } catch {
+    return undefined;
+  }
 }
 
 export function readCurrent(certDir: string, prefix: CertificatePrefix): HeldCertificate | undefined {

@@ -4,13 +4,13 @@
 // renews it at 70-90% of its life, retrying with backoff until it is renewed or expires.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { createCertificateRequest, type RequestSubject } from '../../tls/certificate-requests.ts';
+import type { RequestSubject } from '../../tls/certificate-requests.ts';
 import {
   readCurrent, readPendingKey, removePendingKey, storeCertificate, writePendingKey, type CertificatePrefix, type HeldCertificate,
 } from './certificate-files.ts';
 import { bootstrapCsrName, requestCertificate } from './csr-client.ts';
 import { rotationDeadline } from './rotation-deadline.ts';
-import { clampTimerMs, MAX_TIMER_MS } from '../../util/timer-limit.ts';
+import { runAt } from '../../util/timer-limit.ts';
 
 export const kubeletClientSigner = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const kubeletServingSigner = 'kubernetes.io/kubelet-serving';
@@ -33,7 +33,7 @@ const maxRetryMs = 5 * 60_000;
 export const csrApprovalTimeoutMs = 60 * 60_000;
 
 export class CertificateManager {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private stopped = false;
 
   constructor(private readonly o: CertificateManagerOptions) {}
@@ -51,6 +51,8 @@ export class CertificateManager {
     const { certDir, prefix, signerName, usages, logger } = this.o;
     const pendingKey = readPendingKey(certDir, prefix);
     const subject = this.o.subject();
+    // Loaded only when a certificate is asked for: the X.509 builder costs start-up time.
+    const { createCertificateRequest } = await import('../../tls/certificate-requests.ts');
     const { csrPem, keyPem } = await createCertificateRequest(subject, pendingKey);
     if (!pendingKey) writePendingKey(certDir, prefix, keyPem);
     const name = opts.stableName ? bootstrapCsrName(keyPem, subject, signerName, usages) : undefined;
@@ -70,14 +72,8 @@ export class CertificateManager {
   start(credentials: () => KubeConfig, opts: { now?: boolean } = {}): void {
     const schedule = (delayMs: number, failures: number) => {
       if (this.stopped) return;
-      // A year-long certificate renews months ahead: further than a timer can wait, so wait in steps.
-      const at = Date.now() + delayMs;
-      const step = () => {
-        const left = at - Date.now();
-        this.timer = left > MAX_TIMER_MS ? setTimeout(step, MAX_TIMER_MS) : setTimeout(() => void renew(failures), clampTimerMs(left));
-        this.timer.unref?.();
-      };
-      step();
+      // A year-long certificate renews months ahead: further than one timer can wait.
+      this.cancelTimer = runAt(Date.now() + delayMs, () => void renew(failures));
     };
     const renew = async (failures: number) => {
       try {
@@ -98,6 +94,6 @@ export class CertificateManager {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
   }
 }

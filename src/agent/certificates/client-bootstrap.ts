@@ -48,7 +48,12 @@ function kubeconfigProblem(path: string): string {
     certPem = readFileSync(user.certFile, 'utf8');
   }
   if (!certPem) return ''; // a token or an exec plugin: nothing of ours to check
-  const notAfter = new Date(new X509Certificate(certPem).validTo);
+  let notAfter: Date;
+  try {
+    notAfter = new Date(new X509Certificate(certPem).validTo);
+  } catch (err) {
+    return `its client certificate cannot be read (${(err as Error).message})`;
+  }
   return notAfter.getTime() <= Date.now() ? `its client certificate expired at ${notAfter.toISOString()}` : '';
 }
 
