@@ -29,6 +29,7 @@ import { firstNonLoopbackIPv4 } from './node/machine-facts.ts';
 import { computeLocalNode, startNodeController, type NodeController } from './node/node-controller.ts';
 import { podLifecycleEvents } from './pleg/pleg.ts';
 import { snapshotOf } from './pleg/pleg-diff.ts';
+import { PodStatusCache } from './pleg/pod-status-cache.ts';
 import { createPodRuntime } from './runtime-factory.ts';
 import { startDevices, startNetwork } from './plugins.ts';
 import { startHealthzServer, type RunningServer } from './server/healthz-server.ts';
@@ -131,7 +132,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const prober = createProberManager({ exec: (id, cmd, timeout) => runtime.execInContainer(id, cmd, timeout), events, logger: c.logger });
   c.stoppers.push(async () => prober.stop());
   const services = startServices(c);
+  // The runtime pod cache: PLEG's relists keep it honest, so workers read the runtime only after a change.
+  const statusCache = new PodStatusCache((uid, name, namespace) => runtime.getPodStatus(uid, name, namespace));
   const podWorkerSync = createPodWorker({
+    statusCache,
     registry: c.registry, runtime, devices: devices.devices, network, statusManager: c.statusManager, api: c.api, logger: c.logger,
     events, prober,
     syncContext: { ...syncContextOf(c, hostIP, services), probeResults: prober.results },
@@ -146,12 +150,16 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   // 7. Where pods come from: static files, then the API server's watch.
   const sources = podSources(c);
   // 8. Adoption: what the runtime held at startup; known pods are adopted by their first sync.
-  const startupPods = await runtime.relist().catch((err) => {
+  const startupRelist = statusCache.relistStarted();
+  const startupPods = await runtime.relist().then((pods) => {
+    statusCache.relisted(startupRelist, snapshotOf(pods));
+    return pods;
+  }, (err) => {
     c.logger.warn({ err }, 'startup relist failed');
     return [];
   });
   // 9. Wakes → pod workers: one sync per pod at a time, retried with backoff.
-  const workers = runPodWorkers(c, sources.updates, runtime, startupPods, volumeManager, prober, podWorkerSync);
+  const workers = runPodWorkers(c, sources.updates, runtime, startupPods, statusCache, volumeManager, prober, podWorkerSync);
   // 10. Once every source has listed: remove what no source knows (pods, devices, volumes).
   const ready = sources.synced.then(() => removeOrphans(c, runtime, startupPods, devices.reconcile, volumeManager)).catch((err) => {
     // Nobody may be awaiting `ready`: a rejection here would be unhandled and end the process.
@@ -375,7 +383,7 @@ function podSources(c: Composition): { updates: Observable<string>; synced: Prom
 /** Every reason a pod wakes (its source, PLEG, a retry, the resync, a volume refresh, a probe verdict), through the
  * pod workers; a failed sync retries after a backoff, a sync that asks for one after its delay. */
 function runPodWorkers(
-  c: Composition, fromSources: Observable<string>, runtime: PodRuntime, startupPods: RuntimePodStatus[],
+  c: Composition, fromSources: Observable<string>, runtime: PodRuntime, startupPods: RuntimePodStatus[], statusCache: PodStatusCache,
   volumeManager: PodVolumeManager, prober: ProberManager, podWorkerSync: (uid: string) => Promise<PodWorkerOutcome>,
 ): { stop: () => void } {
   const { config, logger, registry } = c;
@@ -388,7 +396,7 @@ function runPodWorkers(
     if (ms === undefined || c.stopping || !registry.get(uid)) return;
     retryTimers.set(uid, setTimeout(() => retries.next(uid), ms));
   };
-  const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods), metrics: c.metrics })
+  const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods), metrics: c.metrics, cache: statusCache })
     .pipe(filter((uid) => registry.get(uid) !== undefined));
   const fromResync = interval(config.intervals.resyncMs).pipe(mergeMap(() => from(registry.all().map((r) => r.uid))));
   const fromVolumes = volumeManager.refreshes.pipe(filter((uid) => registry.get(uid) !== undefined));

@@ -59,6 +59,7 @@ export class FakePodRuntime implements PodRuntime {
         result.retryAfterMs = 200;
         return result;
       }
+      result.runtimeChanged = true;
       state = { ...state, sandboxes: [{ id: `sb-${this.nextId++}`, state: 'ready', attempt: 0, createdAtMs: Date.now(), runtimeHandler: '', ips: [`10.88.0.${this.nextIp++}`] }] };
       this.pods.set(uid, state);
     }
@@ -70,6 +71,7 @@ export class FakePodRuntime implements PodRuntime {
         createdAtMs: Date.now(), startedAtMs: Date.now(), image: c.image ?? '', imageRef: c.image ?? '', specHash: '1',
       };
       state.containers = [container, ...state.containers];
+      result.runtimeChanged = true;
       result.events.push({ type: 'Normal', reason: 'Started', message: `Started container ${c.name}`, container: c.name });
     }
     void observed;

@@ -2,17 +2,20 @@
 // event stream), diff against the last relist, and emit the UIDs of pods that changed, so
 // only those pods' workers wake up. Each relist is timed, the time since the previous one began
 // is the interval (kubelet_pleg_relist_*), and what it found sets the running pods and containers.
+// The pod cache hears of each relist before any worker wakes, so a woken worker reads afresh.
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { PodRuntime } from '../../cri/runtime-manager/pod-runtime.ts';
 import { changedPods, snapshotOf, type PodFingerprint } from './pleg-diff.ts';
 import type { PlegMetrics } from '../metrics/agent-metrics.ts';
+import type { PodStatusCache } from './pod-status-cache.ts';
 
 export interface PlegOptions {
   periodMs: number;
   /** Snapshot of the startup relist, so that pods seen then do not all wake at once. */
   initial?: ReadonlyMap<string, PodFingerprint>;
   metrics?: PlegMetrics;
+  cache?: Pick<PodStatusCache, 'relistStarted' | 'relisted'>;
 }
 
 export function podLifecycleEvents(runtime: PodRuntime, logger: Logger, opts: PlegOptions): Observable<string> {
@@ -25,11 +28,13 @@ export function podLifecycleEvents(runtime: PodRuntime, logger: Logger, opts: Pl
       const startedMs = performance.now();
       const intervalSeconds = lastStartedMs === undefined ? undefined : (startedMs - lastStartedMs) / 1000;
       lastStartedMs = startedMs;
+      const token = opts.cache?.relistStarted();
       try {
         const pods = await runtime.relist();
         opts.metrics?.relisted((performance.now() - startedMs) / 1000, intervalSeconds, pods);
         const next = snapshotOf(pods);
         if (closed) return;
+        if (token !== undefined) opts.cache?.relisted(token, next);
         for (const uid of changedPods(last, next)) subscriber.next(uid);
         last = next;
       } catch (err) {

@@ -30,6 +30,7 @@ import { changeWorkerState, syncingProgressOf } from './pod-worker-state.ts';
 import type { PodRecord, PodRegistry } from './pod-registry.ts';
 import type { VolumeStep } from './volume-step.ts';
 import type { SysctlAllowlist } from '../admission/sysctls.ts';
+import type { PodStatusCache } from '../pleg/pod-status-cache.ts';
 import type { ProberManager } from '../prober/prober-manager.ts';
 import type { ProbeResultsView } from '../../pod/probe-results.ts';
 import { DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, msUntilActiveDeadline } from '../../pod/active-deadline.ts';
@@ -61,6 +62,8 @@ export interface PodWorkerDeps {
   logger: Logger;
   /** Sync durations and pod start latency; default: not recorded. */
   metrics?: PodWorkerMetrics;
+  /** The runtime pod cache that PLEG keeps current; absent: every read asks the runtime. */
+  statusCache?: Pick<PodStatusCache, 'read' | 'acting' | 'changed' | 'forget'>;
 }
 
 export interface PodWorkerOutcome {
@@ -94,7 +97,21 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
   const { registry, runtime, devices, statusManager, logger } = deps;
 
   const target = (r: PodRecord) => ({ ...podRefOf(r.pod), uid: r.uid, pod: r.pod });
-  const observe = (r: PodRecord) => runtime.getPodStatus(r.uid, r.pod.metadata!.name!, r.pod.metadata!.namespace ?? 'default');
+  const { statusCache } = deps;
+  const observe = async (r: PodRecord): Promise<RuntimePodStatus> => {
+    const name = r.pod.metadata!.name!;
+    const namespace = r.pod.metadata!.namespace ?? 'default';
+    return statusCache ? (await statusCache.read(r.uid, name, namespace)).status : runtime.getPodStatus(r.uid, name, namespace);
+  };
+  /** Every kill goes through here, so the cache never outlives what the kill changed. */
+  const killPod = async (r: PodRecord, observed: RuntimePodStatus, grace: number, remove: boolean): Promise<SyncResult> => {
+    statusCache?.acting(r.uid);
+    try {
+      return await runtime.killPod(target(r), observed, grace, remove);
+    } finally {
+      statusCache?.changed(r.uid);
+    }
+  };
   const record = (r: PodRecord, result: SyncResult) => {
     for (const e of result.events) deps.events.record(r.pod, e);
   };
@@ -131,7 +148,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     const observed = await observe(r);
     if (hasAnything(observed)) {
       if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger);
-      record(r, await runtime.killPod(target(r), observed, podGracePeriodSeconds(r.pod), true));
+      record(r, await killPod(r, observed, podGracePeriodSeconds(r.pod), true));
     }
     await devices.release(r.uid);
     await deps.volumes.tearDown(r.uid);
@@ -141,6 +158,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     }
     changeWorkerState(r, { state: 'cleanedUp' }, logger);
     statusManager.forget(r.uid);
+    statusCache?.forget(r.uid);
     registry.forget(r.uid);
   }
 
@@ -173,7 +191,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
       if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger, { gracePeriodSeconds: grace });
       const readiness = followReadiness(r);
       try {
-        record(r, await runtime.killPod(target(r), observed, grace, false));
+        record(r, await killPod(r, observed, grace, false));
       } finally {
         await readiness.stop();
         deps.prober.forget(r.uid);
@@ -183,7 +201,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
       const stopped = await observe(r);
       publishStatus(r, withLatestStatus(r), stopped, undefined);
       await statusManager.flush();
-      record(r, await runtime.killPod(target(r), stopped, grace, true));
+      record(r, await killPod(r, stopped, grace, true));
     }
     deps.prober.forget(r.uid);
     await devices.release(r.uid);
@@ -226,7 +244,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     const observed = await observe(r);
     const running = observed.containers.some((c) => c.state === 'running') || observed.sandboxes.some((s) => s.state === 'ready');
     if (running) {
-      record(r, await runtime.killPod(target(r), observed, podGracePeriodSeconds(r.pod), false));
+      record(r, await killPod(r, observed, podGracePeriodSeconds(r.pod), false));
       // Show how the containers the stop ended finished (a deadline, a Job's sidecars).
       publishStatus(r, withLatestStatus(r), await observe(r), undefined);
     }
@@ -241,7 +259,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
   async function failDeadline(r: PodRecord): Promise<void> {
     deps.prober.forget(r.uid);
     deps.events.record(r.pod, { type: 'Normal', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE });
-    record(r, await runtime.killPod(target(r), await observe(r), podGracePeriodSeconds(r.pod), false));
+    record(r, await killPod(r, await observe(r), podGracePeriodSeconds(r.pod), false));
     const pod = withLatestStatus(r);
     const failed: V1Pod = { ...pod, status: { ...pod.status, phase: 'Failed', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } };
     publishStatus(r, failed, await observe(r), undefined);
@@ -260,7 +278,9 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
       return { outcome: { uid, failed: true }, finished: false };
     }
     for (const e of volumes.events) deps.events.record(r.pod, e);
+    statusCache?.acting(uid);
     const result = await runtime.executePodActions(pod, observed, volumes.syncContext);
+    if (result.runtimeChanged) statusCache?.changed(uid);
     record(r, result);
     const after = await observe(r);
     const status = publishStatus(r, pod, after, result);

@@ -43,6 +43,7 @@ export async function executePodActions(deps: ExecutorDeps, pod: V1Pod, observed
   };
 
   for (const action of plan.actions) {
+    if (action.type !== 'wait') result.changesRuntime();
     switch (action.type) {
       case 'killPod':
         await killPodWithResult(deps, ref, observed, { pod, remove: false }, result);

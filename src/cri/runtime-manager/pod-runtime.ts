@@ -64,6 +64,8 @@ export interface SyncResult {
   retryAfterMs?: number;
   /** Events to emit (Pulling, Pulled, Created, Started, Killing, BackOff, Failed, ...). */
   events: PodEvent[];
+  /** A step created, started, stopped or removed something: a status read before it is stale. */
+  runtimeChanged?: boolean;
 }
 
 export interface PodEvent {

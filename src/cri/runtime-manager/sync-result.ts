@@ -25,6 +25,11 @@ export class SyncResultBuilder {
     this.result.retryAfterMs = this.result.retryAfterMs === undefined ? ms : Math.min(this.result.retryAfterMs, ms);
   }
 
+  /** A step is about to create, start, stop or remove something in the runtime. */
+  changesRuntime(): void {
+    this.result.runtimeChanged = true;
+  }
+
   get failed(): boolean {
     return this.result.failures.length > 0;
   }
