@@ -133,7 +133,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   c.stoppers.push(async () => prober.stop());
   const services = startServices(c);
   // The runtime pod cache: PLEG's relists keep it honest, so workers read the runtime only after a change.
-  const statusCache = new PodStatusCache((uid, name, namespace) => runtime.getPodStatus(uid, name, namespace));
+  const statusCache = new PodStatusCache((uid, name, namespace, known) => runtime.getPodStatus(uid, name, namespace, known));
   const podWorkerSync = createPodWorker({
     statusCache,
     registry: c.registry, runtime, devices: devices.devices, network, statusManager: c.statusManager, api: c.api, logger: c.logger,

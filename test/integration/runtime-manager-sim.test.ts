@@ -14,6 +14,7 @@ import { noDevices } from '../../src/device/container-devices.ts';
 import { createGenericRuntimeManager } from '../../src/cri/runtime-manager/generic-runtime-manager.ts';
 import type { PodRuntime, RuntimePodStatus, SyncContext, SyncResult } from '../../src/cri/runtime-manager/pod-runtime.ts';
 import { generatePodStatus } from '../../src/agent/pod-status/generate-pod-status.ts';
+import { instancesAfter } from '../../src/cri/runtime-manager/sync-result.ts';
 
 interface Harness { sim: SimRuntime; cri: CriClient; manager: PodRuntime; dir: string }
 
@@ -97,6 +98,32 @@ test('a two-container pod: one sync starts both, getPodStatus reports them runni
   const fromRelist = await h.manager.executePodActions(pod, listed!, ctx);
   assert.deepEqual(fromRelist.events, []);
   assert.equal((await observe(h, pod)).sandboxes.length, 1);
+});
+
+test('a sync reports what it created; a status read of those instances needs no list call and equals the read by label', async (t) => {
+  const h = await setup(t);
+  const calls: Record<string, number> = {};
+  const counted = CriClient.connect(h.sim.endpoint, { timeoutMs: 5000, metrics: { operation: (name) => () => void (calls[name] = (calls[name] ?? 0) + 1) } });
+  t.after(() => counted.close());
+  const manager = createGenericRuntimeManager({
+    runtime: counted, network: runtimeOwnedNetwork, devices: noDevices, rootDir: join(h.dir, 'root'), podLogsDir: join(h.dir, 'pods'),
+    allowPrivileged: false, logger: pino({ level: 'silent' }),
+  });
+  const pod = makePod([busybox('web'), busybox('sidecar', ['sleep', 'infinity'])]);
+  const before = await observe(h, pod);
+  const result = await manager.executePodActions(pod, before, ctx);
+  assert.equal(result.runtimeChanged, true);
+  assert.equal(result.created?.sandboxIds.length, 1);
+  assert.equal(result.created?.containers.length, 2);
+  const known = instancesAfter(before, result);
+  assert.ok(known);
+  for (const k of Object.keys(calls)) delete calls[k];
+  const fromKnown = await manager.getPodStatus(pod.metadata!.uid!, pod.metadata!.name!, 'default', known);
+  assert.deepEqual(calls, { podsandbox_status: 1, container_status: 2 });
+  assert.deepEqual(fromKnown, await observe(h, pod));
+  // Nothing to do: no change, so the status read before still holds.
+  const again = await manager.executePodActions(pod, fromKnown, ctx);
+  assert.equal(again.runtimeChanged, undefined);
 });
 
 test('exit 3 under restartPolicy Never: the container stays exited with code 3, the pod fails, no new sandbox', async (t) => {

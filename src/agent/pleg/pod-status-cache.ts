@@ -6,10 +6,10 @@
 //   - a runtime event names the pod (evented PLEG): same.
 // A pod no relist has seen and no worker has touched holds nothing in the runtime (only its own
 // worker creates there): its first read costs no CRI call. Rules that decide, no I/O of their own.
-import type { RuntimePodStatus } from '../../cri/runtime-manager/pod-runtime.ts';
+import type { KnownInstances, RuntimePodStatus } from '../../cri/runtime-manager/pod-runtime.ts';
 import { fingerprint, type PodFingerprint } from './pleg-diff.ts';
 
-export type ReadPodStatus = (uid: string, name: string, namespace: string) => Promise<RuntimePodStatus>;
+export type ReadPodStatus = (uid: string, name: string, namespace: string, known?: KnownInstances) => Promise<RuntimePodStatus>;
 
 interface CachedStatus {
   status: RuntimePodStatus;
@@ -33,13 +33,14 @@ export class PodStatusCache {
 
   constructor(private readonly readRuntime: ReadPodStatus) {}
 
-  /** The pod's status: the cached one if still good, else the runtime's (then cached). */
-  async read(uid: string, name: string, namespace: string): Promise<{ status: RuntimePodStatus; source: CacheReadSource }> {
+  /** The pod's status: the cached one if still good, else the runtime's (then cached); `known`:
+   * the instances the pod has, when the caller knows them (see ReadPodStatus). */
+  async read(uid: string, name: string, namespace: string, known?: KnownInstances): Promise<{ status: RuntimePodStatus; source: CacheReadSource }> {
     const cached = this.entries.get(uid);
     if (cached) return { status: cached.status, source: 'cache' };
     if (this.knownEmpty(uid)) return { status: { uid, name, namespace, sandboxes: [], containers: [] }, source: 'known-empty' };
     const gen = this.generation.get(uid) ?? 0;
-    const status = await this.readRuntime(uid, name, namespace);
+    const status = await this.readRuntime(uid, name, namespace, known);
     // A mutation or relist change that came while reading may not be in this answer.
     if ((this.generation.get(uid) ?? 0) === gen) this.entries.set(uid, { status, fingerprint: fingerprint(status) });
     return { status, source: 'runtime' };

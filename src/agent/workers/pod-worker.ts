@@ -14,7 +14,8 @@
 import type { V1Node, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { filter } from 'rxjs';
-import type { PodRuntime, RuntimePodStatus, SyncContext, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
+import type { KnownInstances, PodRuntime, RuntimePodStatus, SyncContext, SyncResult } from '../../cri/runtime-manager/pod-runtime.ts';
+import { instancesAfter } from '../../cri/runtime-manager/sync-result.ts';
 import type { SandboxNetwork } from '../../cni/sandbox-network.ts';
 import type { ContainerDevices } from '../../device/container-devices.ts';
 import type { KubeApi } from '../api/kube-api.ts';
@@ -98,10 +99,10 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
 
   const target = (r: PodRecord) => ({ ...podRefOf(r.pod), uid: r.uid, pod: r.pod });
   const { statusCache } = deps;
-  const observe = async (r: PodRecord): Promise<RuntimePodStatus> => {
+  const observe = async (r: PodRecord, known?: KnownInstances): Promise<RuntimePodStatus> => {
     const name = r.pod.metadata!.name!;
     const namespace = r.pod.metadata!.namespace ?? 'default';
-    return statusCache ? (await statusCache.read(r.uid, name, namespace)).status : runtime.getPodStatus(r.uid, name, namespace);
+    return statusCache ? (await statusCache.read(r.uid, name, namespace, known)).status : runtime.getPodStatus(r.uid, name, namespace, known);
   };
   /** Every kill goes through here, so the cache never outlives what the kill changed. */
   const killPod = async (r: PodRecord, observed: RuntimePodStatus, grace: number, remove: boolean): Promise<SyncResult> => {
@@ -190,15 +191,17 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     if (hasAnything(observed)) {
       if (r.worker.state === 'syncing') changeWorkerState(r, { state: 'terminating' }, logger, { gracePeriodSeconds: grace });
       const readiness = followReadiness(r);
+      let killed: SyncResult;
       try {
-        record(r, await killPod(r, observed, grace, false));
+        killed = await killPod(r, observed, grace, false);
+        record(r, killed);
       } finally {
         await readiness.stop();
         deps.prober.forget(r.uid);
       }
       // Kubelet order: publish how the containers ended (exit codes, termination messages)
       // before the pod object goes away, so watchers and controllers see it; then remove.
-      const stopped = await observe(r);
+      const stopped = await observe(r, instancesAfter(observed, killed));
       publishStatus(r, withLatestStatus(r), stopped, undefined);
       await statusManager.flush();
       record(r, await killPod(r, stopped, grace, true));
@@ -244,9 +247,10 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     const observed = await observe(r);
     const running = observed.containers.some((c) => c.state === 'running') || observed.sandboxes.some((s) => s.state === 'ready');
     if (running) {
-      record(r, await killPod(r, observed, podGracePeriodSeconds(r.pod), false));
+      const killed = await killPod(r, observed, podGracePeriodSeconds(r.pod), false);
+      record(r, killed);
       // Show how the containers the stop ended finished (a deadline, a Job's sidecars).
-      publishStatus(r, withLatestStatus(r), await observe(r), undefined);
+      publishStatus(r, withLatestStatus(r), await observe(r, instancesAfter(observed, killed)), undefined);
     }
     await devices.release(r.uid);
     // A finished pod's containers never start again: its volumes go now, as the kubelet unmounts them.
@@ -259,10 +263,12 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
   async function failDeadline(r: PodRecord): Promise<void> {
     deps.prober.forget(r.uid);
     deps.events.record(r.pod, { type: 'Normal', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE });
-    record(r, await killPod(r, await observe(r), podGracePeriodSeconds(r.pod), false));
+    const observed = await observe(r);
+    const killed = await killPod(r, observed, podGracePeriodSeconds(r.pod), false);
+    record(r, killed);
     const pod = withLatestStatus(r);
     const failed: V1Pod = { ...pod, status: { ...pod.status, phase: 'Failed', reason: DEADLINE_EXCEEDED_REASON, message: DEADLINE_EXCEEDED_MESSAGE } };
-    publishStatus(r, failed, await observe(r), undefined);
+    publishStatus(r, failed, await observe(r, instancesAfter(observed, killed)), undefined);
   }
 
   /** Volumes, then the runtime manager's actions, then the status they led to. `finished`: that
@@ -282,7 +288,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     const result = await runtime.executePodActions(pod, observed, volumes.syncContext);
     if (result.runtimeChanged) statusCache?.changed(uid);
     record(r, result);
-    const after = await observe(r);
+    const after = await observe(r, instancesAfter(observed, result));
     const status = publishStatus(r, pod, after, result);
     for (const f of result.failures) {
       logger.warn({ ...podLogFields(podRefOf(r.pod)), uid, step: f.step, reason: f.reason, container: f.container, message: f.message }, 'sync step failed');

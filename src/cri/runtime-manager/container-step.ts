@@ -81,6 +81,7 @@ async function startContainerSteps(deps: ExecutorDeps, ref: PodRef, s: Container
     result.fail({ step: 'create', reason: 'CreateContainerError', message, container: name });
     return false;
   }
+  result.createdContainer(containerId, s.sandboxId);
   result.event('Normal', 'Created', `Created container: ${name}`, name);
 
   try {

@@ -73,7 +73,7 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
     },
     execInContainer: (containerId, cmd, timeoutSeconds) => execInContainer(deps.runtime, containerId, cmd, timeoutSeconds),
     streamingUrl: (req) => streamingUrl(deps.runtime, req),
-    getPodStatus: (uid, name, namespace) => getPodStatus(deps, uid, name, namespace),
+    getPodStatus: (uid, name, namespace, known) => getPodStatus(deps, uid, name, namespace, known),
     relist: () => relist(deps),
     stats: () => listContainerUsage(deps.runtime),
     garbageCollect: known => garbageCollect(deps, known),

@@ -1,12 +1,13 @@
 // What the runtime holds, rebuilt from CRI state and the io.kubernetes.* labels: the full
 // status of one pod (PodSandboxStatus + ContainerStatus per instance, termination messages
-// read back) and the cheap relist of every pod (ListPodSandbox + ListContainers).
+// read back; the instances found by label, or given by a caller that knows them) and the cheap
+// relist of every pod (ListPodSandbox + ListContainers).
 import { isAbsolute } from 'node:path';
 import type { CriClient } from '../client.ts';
 import { isNotFound } from '../errors.ts';
 import type { Container, ContainerStatus, PodSandbox, PodSandboxStatus } from '../types.ts';
 import type { SandboxNetwork } from '../../cni/sandbox-network.ts';
-import type { ObservedContainer, ObservedContainerState, ObservedSandbox, RuntimePodStatus } from './pod-runtime.ts';
+import type { KnownInstances, ObservedContainer, ObservedContainerState, ObservedSandbox, RuntimePodStatus } from './pod-runtime.ts';
 import { containerIdentityOf, podIdentityOf, POD_UID_LABEL } from './labels.ts';
 import { readTerminationMessage } from './termination-message.ts';
 
@@ -86,16 +87,23 @@ export function sandboxIPs(network: SandboxNetwork, status: PodSandboxStatus): s
   return [net.ip, ...net.additionalIps.map(p => p.ip).filter(Boolean)];
 }
 
-export async function getPodStatus(deps: ObserveDeps, uid: string, name: string, namespace: string): Promise<RuntimePodStatus> {
+/** The pod's instances: as the caller knows them, or found by the pod UID label. */
+async function instancesOf(deps: ObserveDeps, uid: string, known: KnownInstances | undefined): Promise<KnownInstances> {
+  if (known) return known;
   const selector = { labelSelector: { [POD_UID_LABEL]: uid } };
-  const [{ items: sandboxItems }, { containers: containerItems }] = await Promise.all([
+  const [{ items }, { containers }] = await Promise.all([
     deps.runtime.listPodSandbox({ filter: selector }),
     deps.runtime.listContainers({ filter: selector }),
   ]);
+  return { sandboxIds: items.map((s) => s.id), containers: containers.map((c) => ({ id: c.id, sandboxId: c.podSandboxId })) };
+}
+
+export async function getPodStatus(deps: ObserveDeps, uid: string, name: string, namespace: string, known?: KnownInstances): Promise<RuntimePodStatus> {
+  const { sandboxIds, containers: containerItems } = await instancesOf(deps, uid, known);
 
   const sandboxes: ObservedSandbox[] = [];
-  for (const item of sandboxItems) {
-    const status = await ignoreNotFound(deps.runtime.podSandboxStatus({ podSandboxId: item.id }));
+  for (const id of sandboxIds) {
+    const status = await ignoreNotFound(deps.runtime.podSandboxStatus({ podSandboxId: id }));
     if (!status?.status) continue;
     const s = status.status;
     sandboxes.push(observedSandbox(s, sandboxIPs(deps.network, s), s.linux?.namespaces?.options ? s.linux.namespaces.options.network === 'NODE' : undefined));
@@ -107,7 +115,7 @@ export async function getPodStatus(deps: ObserveDeps, uid: string, name: string,
     if (!res?.status) continue;
     const s = res.status;
     const message = s.state === 'CONTAINER_EXITED' ? s.message || await terminationMessageOf(s) : s.message;
-    containers.push(observedContainerFromStatus(s, item.podSandboxId, message));
+    containers.push(observedContainerFromStatus(s, item.sandboxId, message));
   }
   return { uid, name, namespace, sandboxes: sandboxes.sort(newestFirst), containers: containers.sort(newestFirst) };
 }

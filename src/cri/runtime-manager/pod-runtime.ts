@@ -66,6 +66,20 @@ export interface SyncResult {
   events: PodEvent[];
   /** A step created, started, stopped or removed something: a status read before it is stale. */
   runtimeChanged?: boolean;
+  /** What this sync created (a sandbox, containers in a sandbox), for a read of known instances. */
+  created?: { sandboxIds: string[]; containers: KnownContainer[] };
+}
+
+export interface KnownContainer {
+  id: string;
+  sandboxId: string;
+}
+
+/** The instances a pod is known to have, when nothing but its own worker could have added any:
+ * a status read of them needs no list calls. */
+export interface KnownInstances {
+  sandboxIds: string[];
+  containers: KnownContainer[];
 }
 
 export interface PodEvent {
@@ -163,8 +177,9 @@ export interface PodRuntime {
   execInContainer(containerId: string, cmd: string[], timeoutSeconds: number): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** The URL of the runtime's streaming server for one session (CRI Exec, Attach, PortForward). */
   streamingUrl(req: StreamRequest): Promise<string>;
-  /** Full status of one pod (PodSandboxStatus + ContainerStatus for each instance). */
-  getPodStatus(uid: string, name: string, namespace: string): Promise<RuntimePodStatus>;
+  /** Full status of one pod (PodSandboxStatus + ContainerStatus for each instance). With `known`,
+   * of those instances only (no ListPodSandbox/ListContainers). */
+  getPodStatus(uid: string, name: string, namespace: string, known?: KnownInstances): Promise<RuntimePodStatus>;
   /** Cheap snapshot of every pod the runtime holds (ListPodSandbox + ListContainers), for PLEG,
    * adoption after restart, and orphan cleanup. Details such as exit codes may be missing. */
   relist(): Promise<RuntimePodStatus[]>;
@@ -172,4 +187,6 @@ export interface PodRuntime {
   stats(): Promise<ContainerUsage[]>;
   /** Remove dead containers beyond the kubelet's keep rules, and sandboxes of unknown pods. */
   garbageCollect(knownPodUids: ReadonlySet<string>): Promise<void>;
+  /** Stops what the runtime manager runs on its own (teardown retries); optional. */
+  close?(): void;
 }

@@ -47,6 +47,7 @@ export async function createSandbox(
   } catch (err) {
     return fail(errorMessage(err));
   }
+  result.createdSandbox(id);
   if (pod.spec?.hostNetwork) return { id, ips: [], runtimeHandler };
   try {
     const { status } = await deps.runtime.podSandboxStatus({ podSandboxId: id });

@@ -1,6 +1,6 @@
 // Collects what one sync (or kill) did: failures with the kubelet's reasons, the waiting reason
 // per container that users see in containerStatuses, events, and when to try again.
-import type { PodEvent, StepFailure, SyncResult } from './pod-runtime.ts';
+import type { KnownInstances, PodEvent, RuntimePodStatus, StepFailure, SyncResult } from './pod-runtime.ts';
 
 // Failures while stopping or removing say nothing about why a container is waiting.
 const STOPPING_STEPS = new Set(['kill', 'stopSandbox', 'remove']);
@@ -30,6 +30,18 @@ export class SyncResultBuilder {
     this.result.runtimeChanged = true;
   }
 
+  createdSandbox(id: string): void {
+    this.createdList().sandboxIds.push(id);
+  }
+
+  createdContainer(id: string, sandboxId: string): void {
+    this.createdList().containers.push({ id, sandboxId });
+  }
+
+  private createdList(): NonNullable<SyncResult['created']> {
+    return (this.result.created ??= { sandboxIds: [], containers: [] });
+  }
+
   get failed(): boolean {
     return this.result.failures.length > 0;
   }
@@ -37,6 +49,17 @@ export class SyncResultBuilder {
   build(): SyncResult {
     return this.result;
   }
+}
+
+/** The pod's instances after a sync or a stop (remove: false) that went well: those before it
+ * and those it created (neither removes any). Undefined after a failed step: a call that timed
+ * out may have created something after all, so only a read by label tells. */
+export function instancesAfter(before: RuntimePodStatus, result: SyncResult): KnownInstances | undefined {
+  if (result.failures.length > 0) return undefined;
+  return {
+    sandboxIds: [...before.sandboxes.map((s) => s.id), ...(result.created?.sandboxIds ?? [])],
+    containers: [...before.containers.map((c) => ({ id: c.id, sandboxId: c.sandboxId })), ...(result.created?.containers ?? [])],
+  };
 }
 
 /** The message of a CRI (or any) error without our "CRI X failed: CODE:" prefix. */
