@@ -14,11 +14,16 @@
 // rebuilt so the first call after the runtime returns connects afresh instead of waiting out
 // grpc's reconnect backoff.
 //
+// containerEvents() is the one stream (GetContainerEvents, evented PLEG): an Observable that
+// lives until the runtime ends it or the subscriber leaves, with no deadline and outside the
+// call metrics (a stream's duration is its life, not an operation's latency).
+//
 // With `metrics`, every call is counted and timed under the kubelet's operation name
 // (operation-names.ts): one recorder per RPC, made on its first call, then a Map lookup and
 // the recorder's observation per call.
 import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
+import { Observable } from 'rxjs';
 import { parseCriEndpoint } from './endpoint.ts';
 import { CriError } from './errors.ts';
 import { criOperationName } from './operation-names.ts';
@@ -47,6 +52,12 @@ export type CriCallRecorder = (seconds: number, failed: boolean) => void;
 export interface CallOptions {
   /** Deadline for this call in ms, replacing the default (Infinity: none). */
   timeoutMs?: number;
+}
+
+export interface ContainerEventsOptions {
+  /** The runtime answered the call with headers: it serves the stream (containerd sends none
+   * before the first event, so an event counts as well). */
+  onOpen?: () => void;
 }
 
 export const DEFAULT_CRI_TIMEOUT_MS = 2 * 60 * 1000;
@@ -176,6 +187,42 @@ export class CriClient {
   attach(req: T.AttachRequest, o?: CallOptions) { return this.rt<T.AttachResponse>('Attach', req, o); }
   portForward(req: T.PortForwardRequest, o?: CallOptions) { return this.rt<T.PortForwardResponse>('PortForward', req, o); }
   execSync(req: T.ExecSyncRequest, o?: CallOptions) { return this.rt<T.ExecSyncResponse>('ExecSync', req, o, this.plusRequestTimeout(req.timeout as number | undefined, true)); }
+
+  /** GetContainerEvents: each lifecycle event as the runtime sends it. Errors with a CriError
+   * (UNIMPLEMENTED: the runtime has no stream, as containerd 1.6), completes when the runtime
+   * ends the stream; unsubscribing cancels the call. */
+  containerEvents(opts: ContainerEventsOptions = {}): Observable<T.ContainerEventResponse> {
+    const method = 'GetContainerEvents';
+    return new Observable<T.ContainerEventResponse>((subscriber) => {
+      const call = this.runtime.get().GetContainerEvents({});
+      let left = false;
+      let opened = false;
+      const open = () => {
+        if (opened) return;
+        opened = true;
+        this.log.debug({ method }, 'CRI event stream open');
+        opts.onOpen?.();
+      };
+      call.on('metadata', open);
+      call.on('data', (event: T.ContainerEventResponse) => {
+        open();
+        subscriber.next(event);
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (left) return; // our own cancel
+        this.log.debug({ method, code: grpc.status[err.code], err: err.details }, 'CRI event stream failed');
+        if (err.code === grpc.status.UNAVAILABLE) this.runtime.reset();
+        subscriber.error(CriError.fromServiceError(method, err, this.runtime.endpoint));
+      });
+      call.on('end', () => {
+        if (!left) subscriber.complete();
+      });
+      return () => {
+        left = true;
+        call.cancel();
+      };
+    });
+  }
 
   // --- ImageService ----------------------------------------------------------------------
 

@@ -106,6 +106,8 @@ export type { RemoveImageRequest } from './generated/runtime/v1/RemoveImageReque
 export type { RemoveImageResponse__Output as RemoveImageResponse } from './generated/runtime/v1/RemoveImageResponse.ts';
 export type { ImageFsInfoRequest } from './generated/runtime/v1/ImageFsInfoRequest.ts';
 export type { ImageFsInfoResponse__Output as ImageFsInfoResponse } from './generated/runtime/v1/ImageFsInfoResponse.ts';
+export type { GetEventsRequest } from './generated/runtime/v1/GetEventsRequest.ts';
+export type { ContainerEventResponse__Output as ContainerEventResponse } from './generated/runtime/v1/ContainerEventResponse.ts';
 
 // Enums: the value objects, and their names as string types (what responses carry).
 export { ContainerState } from './generated/runtime/v1/ContainerState.ts';
@@ -116,5 +118,7 @@ export { NamespaceMode } from './generated/runtime/v1/NamespaceMode.ts';
 export type { NamespaceMode__Output as NamespaceModeName } from './generated/runtime/v1/NamespaceMode.ts';
 export { Protocol } from './generated/runtime/v1/Protocol.ts';
 export type { Protocol__Output as ProtocolName } from './generated/runtime/v1/Protocol.ts';
+export { ContainerEventType } from './generated/runtime/v1/ContainerEventType.ts';
+export type { ContainerEventType__Output as ContainerEventTypeName } from './generated/runtime/v1/ContainerEventType.ts';
 export { MountPropagation } from './generated/runtime/v1/MountPropagation.ts';
 export type { MountPropagation__Output as MountPropagationName } from './generated/runtime/v1/MountPropagation.ts';

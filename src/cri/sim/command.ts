@@ -16,6 +16,8 @@ interface SimRuntimeFlags {
   latencyProfile?: string;
   fail: string[];
   delay: string[];
+  /** false with --no-container-events. */
+  containerEvents: boolean;
   logLevel: string;
 }
 
@@ -31,6 +33,7 @@ export function registerSimRuntimeCommand(program: Command): void {
     .option('--latency-profile <file>', 'JSON file { "RunPodSandbox": { "meanMs": 200, "jitterMs": 50 }, ... }; --latency flags override it')
     .option('--fail <RPC:nth=N|RPC:share=S>', 'fail the Nth call of an RPC, or a share of its calls, with UNKNOWN (also :times=N|all) (repeatable)', collect, [])
     .option('--delay <RPC:nth=N:ms=M>', 'hold the Nth call of an RPC M milliseconds (also :times=N|all) (repeatable)', collect, [])
+    .option('--no-container-events', 'answer GetContainerEvents with UNIMPLEMENTED, as containerd 1.6 does (agents then relist every second)')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error', 'info')
     .action(async (flags: SimRuntimeFlags, command: Command) => {
       let socketPath: string;
@@ -58,7 +61,7 @@ export function registerSimRuntimeCommand(program: Command): void {
       const logger = createLogger(flags.logLevel);
       const { startSimRuntime } = await import('./server.ts');
       await runUntilSignal(logger, async () => {
-        const sim = await startSimRuntime({ socketPath, images: flags.image, faults, logger });
+        const sim = await startSimRuntime({ socketPath, images: flags.image, faults, logger, containerEvents: flags.containerEvents });
         // One line on stdout for scripts: the runtime is serving there.
         process.stdout.write(`${sim.endpoint}\n`);
         return sim;

@@ -15,6 +15,7 @@ import type { ImageStore, SimImage } from './images.ts';
 import { appendCriLog } from './log-file.ts';
 import { planProcess, type ProcessPlan } from './process.ts';
 import type { SandboxStore, SimSandbox } from './sandboxes.ts';
+import type { LifecycleChange, LifecycleFeed } from './lifecycle-feed.ts';
 
 /** Exit code of a process ended by SIGKILL (128 + 9). */
 export const KILLED_EXIT_CODE = 137;
@@ -50,7 +51,7 @@ export class ContainerStore {
   readonly byId = new Map<string, SimContainer>();
   private readonly names = new Map<string, string>();
 
-  constructor(private readonly sandboxes: SandboxStore, private readonly images: ImageStore) {}
+  constructor(private readonly sandboxes: SandboxStore, private readonly images: ImageStore, private readonly feed?: LifecycleFeed) {}
 
   create(sandboxId: string, config: ContainerConfig__Output | null): SimContainer {
     const sandbox = this.sandboxes.get(sandboxId);
@@ -88,6 +89,7 @@ export class ContainerStore {
     };
     this.names.set(reservedName, container.id);
     this.byId.set(container.id, container);
+    this.announce('CONTAINER_CREATED_EVENT', container);
     return container;
   }
 
@@ -116,6 +118,7 @@ export class ContainerStore {
     c.state = 'CONTAINER_RUNNING';
     c.startedAt = nowNs();
     c.exited = new Promise<void>((resolve) => { c.markExited = resolve; });
+    this.announce('CONTAINER_STARTED_EVENT', c);
     const exit = c.plan.exit;
     if (exit && exit.afterMs <= 0) this.finish(c, exit.code);
     else if (exit) c.exitTimer = setTimeout(() => this.finish(c, exit.code), exit.afterMs).unref();
@@ -139,6 +142,7 @@ export class ContainerStore {
     if (c.state === 'CONTAINER_RUNNING') this.finish(c, KILLED_EXIT_CODE);
     this.names.delete(c.reservedName);
     this.byId.delete(c.id);
+    this.announce('CONTAINER_DELETED_EVENT', c);
   }
 
   inSandbox(sandboxId: string): SimContainer[] {
@@ -190,6 +194,11 @@ export class ContainerStore {
     c.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
     c.message = message;
     c.markExited?.();
+    this.announce('CONTAINER_STOPPED_EVENT', c);
+  }
+
+  private announce(type: LifecycleChange['type'], c: SimContainer): void {
+    this.feed?.announce({ type, containerId: c.id, sandboxId: c.sandboxId });
   }
 }
 

@@ -9,6 +9,7 @@ export const CRI_RPC_NAMES = [
   'Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
   'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers',
   'ContainerStatus', 'UpdateContainerResources', 'ListContainerStats', 'ExecSync', 'Exec', 'Attach', 'PortForward', 'Status',
+  'GetContainerEvents',
   'ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo',
 ] as const;
 

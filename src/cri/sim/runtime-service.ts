@@ -26,6 +26,8 @@ export interface RuntimeServiceDeps extends HandlerContext {
   runtimeHandlers: readonly string[];
   conditions: SimState['conditions'];
   streaming: SimStreamingServer;
+  /** GetContainerEvents (event-stream.ts). */
+  containerEvents: RuntimeServiceHandlers['GetContainerEvents'];
 }
 
 export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeServiceHandlers {
@@ -126,6 +128,8 @@ export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeService
       return { url: deps.streaming.register({ kind: 'portforward', ports: req.port }) };
     }),
 
+    GetContainerEvents: deps.containerEvents,
+
     ExecSync: unary(deps, 'ExecSync', async (req) => {
       const c = containers.get(req.containerId);
       if (c.state !== 'CONTAINER_RUNNING') {
@@ -159,7 +163,7 @@ function sandboxItem(s: SimSandbox): PodSandbox {
   };
 }
 
-function sandboxStatus(s: SimSandbox): PodSandboxStatus {
+export function sandboxStatus(s: SimSandbox): PodSandboxStatus {
   return {
     ...sandboxItem(s),
     network: { ip: s.ip, additionalIps: [] },
@@ -182,7 +186,7 @@ function containerItem(c: SimContainer): Container {
   };
 }
 
-function containerStatus(c: SimContainer): ContainerStatus {
+export function containerStatus(c: SimContainer): ContainerStatus {
   return {
     id: c.id,
     metadata: c.metadata,

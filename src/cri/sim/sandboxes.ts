@@ -9,6 +9,7 @@ import type { PodSandboxFilter__Output } from '../generated/runtime/v1/PodSandbo
 import { newId, nowNs } from './clock.ts';
 import { invalidArgument, notFound, SimError } from './errors.ts';
 import { matchesLabels, resolveId } from './filters.ts';
+import type { LifecycleChange, LifecycleFeed } from './lifecycle-feed.ts';
 
 export interface SimSandbox {
   id: string;
@@ -28,7 +29,7 @@ export class SandboxStore {
   private readonly names = new Map<string, string>();
   private readonly ipsInUse = new Set<number>();
 
-  constructor(private readonly runtimeHandlers: ReadonlySet<string>) {}
+  constructor(private readonly runtimeHandlers: ReadonlySet<string>, private readonly feed?: LifecycleFeed) {}
 
   run(config: PodSandboxConfig__Output | null, runtimeHandler: string): SimSandbox {
     const metadata = config?.metadata;
@@ -55,6 +56,9 @@ export class SandboxStore {
     };
     this.names.set(reservedName, sandbox.id);
     this.byId.set(sandbox.id, sandbox);
+    // containerd reports a new sandbox as created, then started (its pause container runs).
+    this.announce('CONTAINER_CREATED_EVENT', sandbox);
+    this.announce('CONTAINER_STARTED_EVENT', sandbox);
     return sandbox;
   }
 
@@ -73,12 +77,17 @@ export class SandboxStore {
 
   /** Marks the sandbox not ready and frees its IP (containers are stopped by the caller). */
   markStopped(sandbox: SimSandbox): void {
+    const wasReady = sandbox.state === 'SANDBOX_READY';
     sandbox.state = 'SANDBOX_NOTREADY';
     this.releaseIp(sandbox.ip);
     sandbox.ip = '';
+    // A second StopPodSandbox changes nothing, and reports nothing.
+    if (wasReady) this.announce('CONTAINER_STOPPED_EVENT', sandbox);
   }
 
   delete(sandbox: SimSandbox): void {
+    // Announced while the sandbox is still there, so the event carries its last status.
+    this.announce('CONTAINER_DELETED_EVENT', sandbox);
     this.releaseIp(sandbox.ip);
     this.names.delete(sandbox.reservedName);
     this.byId.delete(sandbox.id);
@@ -91,6 +100,10 @@ export class SandboxStore {
       (!id || s.id === id) &&
       (!filter?.state || s.state === filter.state.state) &&
       matchesLabels(s.config.labels, filter?.labelSelector));
+  }
+
+  private announce(type: LifecycleChange['type'], sandbox: SimSandbox): void {
+    this.feed?.announce({ type, containerId: sandbox.id, sandboxId: sandbox.id });
   }
 
   private allocateIp(): string {

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import { loadCriPackage } from '../proto-loader.ts';
 import { FaultInjector } from './faults.ts';
+import { containerEventStreams } from './event-stream.ts';
 import { imageServiceHandlers } from './image-service.ts';
 import { runtimeServiceHandlers } from './runtime-service.ts';
 import { SimState, type SimStateOptions } from './state.ts';
@@ -21,6 +22,8 @@ export interface SimRuntimeOptions extends SimStateOptions {
   state?: SimState;
   /** Fault rules and latencies in place before the first call (default: a fresh, empty injector). */
   faults?: FaultInjector;
+  /** Serve GetContainerEvents (default true, as containerd 1.7+); false answers UNIMPLEMENTED, as 1.6. */
+  containerEvents?: boolean;
 }
 
 export interface SimRuntime {
@@ -45,6 +48,9 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
 
   const pkg = loadCriPackage();
   const streaming = await startSimStreamingServer(log);
+  const events = containerEventStreams({
+    ...ctx, feed: state.lifecycle, sandboxes: state.sandboxes, containers: state.containers, enabled: opts.containerEvents ?? true,
+  });
   const server = new grpc.Server();
   server.addService(pkg.RuntimeService.service, runtimeServiceHandlers({
     ...ctx,
@@ -53,6 +59,7 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
     runtimeHandlers: state.runtimeHandlers,
     conditions: state.conditions,
     streaming,
+    containerEvents: events.handler,
   }));
   server.addService(pkg.ImageService.service, imageServiceHandlers({ ...ctx, images: state.images, pulls: state.pulls }));
 
@@ -66,6 +73,8 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {
+    // Event streams never end by themselves: end them, as a runtime going away breaks them.
+    events.endAll();
     await new Promise<void>((resolve) => {
       // In-flight calls (a delayed one, a StopContainer in its grace period) get a moment,
       // then are cut off: the caller sees what a crashed runtime gives it.

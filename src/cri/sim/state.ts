@@ -5,6 +5,7 @@ import { ContainerStore } from './containers.ts';
 import type { PullRecord } from './image-service.ts';
 import { defaultPullable, ImageStore } from './images.ts';
 import { SandboxStore } from './sandboxes.ts';
+import { LifecycleFeed } from './lifecycle-feed.ts';
 
 export type RuntimeConditionType = 'RuntimeReady' | 'NetworkReady';
 export interface RuntimeConditionState { status: boolean; reason: string; message: string }
@@ -24,6 +25,8 @@ export class SimState {
   readonly images: ImageStore;
   readonly sandboxes: SandboxStore;
   readonly containers: ContainerStore;
+  /** Every lifecycle change of a sandbox or container, for GetContainerEvents. */
+  readonly lifecycle = new LifecycleFeed();
   readonly runtimeHandlers: readonly string[];
   /** Every PullImage call, in order, with the credentials it carried. */
   readonly pulls: PullRecord[] = [];
@@ -37,8 +40,8 @@ export class SimState {
     this.runtimeHandlers = opts.runtimeHandlers ?? DEFAULT_RUNTIME_HANDLERS;
     this.images = new ImageStore(opts.pullableImages ?? defaultPullable);
     for (const ref of opts.images ?? []) this.images.add(ref);
-    this.sandboxes = new SandboxStore(new Set(this.runtimeHandlers));
-    this.containers = new ContainerStore(this.sandboxes, this.images);
+    this.sandboxes = new SandboxStore(new Set(this.runtimeHandlers), this.lifecycle);
+    this.containers = new ContainerStore(this.sandboxes, this.images, this.lifecycle);
   }
 
   /** e.g. setCondition('NetworkReady', false, 'NetworkPluginNotReady', 'cni config uninitialized') */
