@@ -117,7 +117,7 @@ test('evented PLEG: an open stream wakes the pod per event and slows the relist;
   const runtime = fakeRuntime(pods);
   const log = capturedLogger();
   const invalidated: string[] = [];
-  const cache = { relistStarted: () => 0, relisted: () => {}, invalidate: (uid: string) => { invalidated.push(uid); } };
+  const cache = { relistStarted: () => 0, relisted: () => {}, eventSeen: (uid: string, id: string, change: string) => { invalidated.push(`${uid}/${id}/${change}`); return false; } };
   const { source, streams } = fakeSource((_n, _s, opts) => opts.onOpen?.());
   const woken = new Subject<string>();
   const sub = eventedPodLifecycleEvents(runtime as unknown as PodRuntime, log.logger, {
@@ -132,7 +132,7 @@ test('evented PLEG: an open stream wakes the pod per event and slows the relist;
     const next = firstValueFrom(woken);
     streams[0]!.next(event('c1', sandbox('s1', { [UID_LABEL]: 'pod-a' }), [container('c1', { [UID_LABEL]: 'pod-a' })], 'CONTAINER_STOPPED_EVENT'));
     assert.equal(await next, 'pod-a', 'the event woke its pod');
-    assert.deepEqual(invalidated, ['pod-a'], "the pod's cached status was dropped first");
+    assert.deepEqual(invalidated, ['pod-a/c1/stopped'], 'the pod cache heard of the event first');
 
     // A window of many generic periods passes without a relist: only events drive the pods now.
     await new Promise((r) => setTimeout(r, GENERIC_MS * 10));

@@ -132,3 +132,50 @@ test('a forgotten pod counts as touched until a relist that began after forget()
   relist(cache);
   assert.equal((await cache.read('b', 'b', 'default')).source, 'known-empty');
 });
+
+test('a runtime event holds the entry only when it already shows the change', async () => {
+  const rt = fakeRuntime();
+  rt.pods.set('a', running('a'));
+  const cache = new PodStatusCache(rt.read);
+  const table: Array<[id: string, change: 'created' | 'started' | 'stopped' | 'deleted', holds: boolean]> = [
+    ['sb-a', 'created', true], ['sb-a', 'started', true], ['sb-a', 'stopped', false], ['sb-a', 'deleted', false],
+    ['c-a', 'created', true], ['c-a', 'started', true], ['c-a', 'stopped', false], ['c-a', 'deleted', false],
+    ['c-new', 'created', false], ['c-new', 'deleted', true],
+  ];
+  for (const [id, change, holds] of table) {
+    await cache.read('a', 'a', 'default');
+    assert.equal(cache.eventSeen('a', id, change), holds, `${id} ${change}`);
+    assert.equal((await cache.read('a', 'a', 'default')).source, holds ? 'cache' : 'runtime', `${id} ${change}: next read`);
+  }
+  assert.equal(cache.eventSeen('unknown', 'x', 'created'), false);
+});
+
+test('a read in flight while a relist ends is kept only if the relist saw the same shape', async () => {
+  for (const [relistSaw, kept] of [['running', true], ['exited', false]] as const) {
+    const rt = fakeRuntime();
+    rt.pods.set('a', running('a'));
+    const cache = new PodStatusCache(rt.read);
+    let release!: () => void;
+    rt.hold(new Promise<void>((r) => (release = r)));
+    const inFlight = cache.read('a', 'a', 'default');
+    relist(cache, running('a', relistSaw));
+    release();
+    await inFlight;
+    assert.equal((await cache.read('a', 'a', 'default')).source, kept ? 'cache' : 'runtime', `relist saw ${relistSaw}`);
+  }
+});
+
+test('an event during a read in flight: the answer is kept only if it shows the change', async () => {
+  for (const [change, kept] of [['started', true], ['stopped', false]] as const) {
+    const rt = fakeRuntime();
+    rt.pods.set('a', running('a'));
+    const cache = new PodStatusCache(rt.read);
+    let release!: () => void;
+    rt.hold(new Promise<void>((r) => (release = r)));
+    const inFlight = cache.read('a', 'a', 'default');
+    assert.equal(cache.eventSeen('a', 'c-a', change), false);
+    release();
+    await inFlight;
+    assert.equal((await cache.read('a', 'a', 'default')).source, kept ? 'cache' : 'runtime', `event ${change}`);
+  }
+});

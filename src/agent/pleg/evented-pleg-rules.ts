@@ -3,6 +3,7 @@
 import { GrpcStatus } from '../../cri/errors.ts';
 import { POD_UID_LABEL } from '../../cri/runtime-manager/labels.ts';
 import type { ContainerEventResponse } from '../../cri/types.ts';
+import type { RuntimeChange } from './pod-status-cache.ts';
 
 /** The pod UID an event names: the io.kubernetes.pod.uid label of the sandbox (the label relist
  * groups by), else the sandbox's metadata, else the label of the container it is about. An event
@@ -21,6 +22,16 @@ export function idsOfEvent(event: ContainerEventResponse): string[] {
   if (event.podSandboxStatus?.id) ids.push(event.podSandboxStatus.id);
   for (const c of event.containersStatuses) ids.push(c.id);
   return ids;
+}
+
+/** The event's change in the runtime pod cache's words. */
+export function runtimeChangeOf(type: ContainerEventResponse['containerEventType']): RuntimeChange {
+  switch (type) {
+    case 'CONTAINER_CREATED_EVENT': return 'created';
+    case 'CONTAINER_STARTED_EVENT': return 'started';
+    case 'CONTAINER_STOPPED_EVENT': return 'stopped';
+    default: return 'deleted';
+  }
 }
 
 export type StreamOutcome =

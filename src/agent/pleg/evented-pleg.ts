@@ -13,7 +13,7 @@ import type { ContainerEventsOptions } from '../../cri/client.ts';
 import type { PodRuntime } from '../../cri/runtime-manager/pod-runtime.ts';
 import type { ContainerEventResponse } from '../../cri/types.ts';
 import type { EventedPlegMetrics } from './evented-pleg-metrics.ts';
-import { idsOfEvent, plegAfter, podUidOfEvent, type PlegMode, type StreamBackoff, type StreamOutcome } from './evented-pleg-rules.ts';
+import { idsOfEvent, plegAfter, podUidOfEvent, runtimeChangeOf, type PlegMode, type StreamBackoff, type StreamOutcome } from './evented-pleg-rules.ts';
 import { changedPods, snapshotOf, type PodFingerprint } from './pleg-diff.ts';
 import { podLifecycleEvents, type PlegOptions } from './pleg.ts';
 import type { PodStatusCache } from './pod-status-cache.ts';
@@ -33,7 +33,7 @@ export interface EventedPlegOptions extends Omit<PlegOptions, 'periodMs' | 'cach
   eventedRelistPeriodMs: number;
   /** No source: the generic PLEG only. */
   containerEvents?: ContainerEventSource;
-  cache?: Pick<PodStatusCache, 'relistStarted' | 'relisted' | 'invalidate'>;
+  cache?: Pick<PodStatusCache, 'relistStarted' | 'relisted' | 'eventSeen'>;
   eventedMetrics?: EventedPlegMetrics;
   streamBackoff?: StreamBackoff;
   openGraceMs?: number;
@@ -127,8 +127,9 @@ export function eventedPodLifecycleEvents(runtime: PodRuntime, logger: Logger, o
       }
       tally.apply(uid, event);
       eventedMetrics?.running(tally.counts());
-      // The pod's cached status is stale now: its worker must read the runtime afresh.
-      cache?.invalidate(uid);
+      // Unless the pod's cached status already shows this change (its worker's read after the
+      // sync that made it), the worker must read the runtime afresh.
+      cache?.eventSeen(uid, event.containerId, runtimeChangeOf(event.containerEventType));
       subscriber.next(uid);
     };
 

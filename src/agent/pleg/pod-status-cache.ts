@@ -16,34 +16,71 @@ interface CachedStatus {
   fingerprint: PodFingerprint;
 }
 
+/** The shape of a pod with nothing in the runtime. */
+const EMPTY: PodFingerprint = fingerprint({ uid: '', name: '', namespace: '', sandboxes: [], containers: [] });
+
+/** What a runtime event says happened to a sandbox or container. */
+export type RuntimeChange = 'created' | 'started' | 'stopped' | 'deleted';
+
+/** Whether a status already shows what an event reports. */
+function shows(status: RuntimePodStatus, id: string, change: RuntimeChange): boolean {
+  const sandbox = status.sandboxes.find((s) => s.id === id);
+  const container = status.containers.find((c) => c.id === id);
+  switch (change) {
+    case 'deleted': return !sandbox && !container;
+    case 'created': return Boolean(sandbox || container);
+    case 'started': return sandbox ? sandbox.state === 'ready' : container !== undefined && (container.state === 'running' || container.state === 'exited');
+    case 'stopped': return sandbox ? sandbox.state === 'notready' : container?.state === 'exited';
+  }
+}
+
 /** What the cache did for one read (for tests and the debug log). */
 export type CacheReadSource = 'cache' | 'known-empty' | 'runtime';
 
+/** One read of the runtime in flight, and what happened to the pod meanwhile. */
+interface ReadInFlight {
+  /** The worker changed the runtime or the pod was forgotten: the answer may predate that. */
+  stale: boolean;
+  /** Events that came meanwhile: the answer is kept only if it shows them all. */
+  events: Array<[id: string, change: RuntimeChange]>;
+  /** The shape a relist that ended meanwhile saw: the answer is kept only if it agrees. */
+  relistSaw?: PodFingerprint;
+}
+
 export class PodStatusCache {
   private readonly entries = new Map<string, CachedStatus>();
+  private readonly reading = new Map<string, Set<ReadInFlight>>();
   /** Pods whose worker has changed the runtime since the agent started. */
   private readonly touched = new Set<string>();
   /** Forgotten pods still counted as touched until a relist that began after forget() ends. */
   private readonly forgotten = new Map<string, number>();
   /** UIDs present in the newest completed relist; undefined until one has completed. */
   private relistUids: ReadonlySet<string> | undefined;
-  /** Bumped on every drop, so that a read overtaken by a change keeps its answer out of the cache. */
-  private readonly generation = new Map<string, number>();
   private relistsStarted = 0;
 
   constructor(private readonly readRuntime: ReadPodStatus) {}
 
-  /** The pod's status: the cached one if still good, else the runtime's (then cached); `known`:
-   * the instances the pod has, when the caller knows them (see ReadPodStatus). */
+  /** The pod's status: the cached one if still good, else the runtime's (then cached, unless
+   * something happened to the pod while reading); `known`: the instances the pod has, when the
+   * caller knows them (see ReadPodStatus). */
   async read(uid: string, name: string, namespace: string, known?: KnownInstances): Promise<{ status: RuntimePodStatus; source: CacheReadSource }> {
     const cached = this.entries.get(uid);
     if (cached) return { status: cached.status, source: 'cache' };
     if (this.knownEmpty(uid)) return { status: { uid, name, namespace, sandboxes: [], containers: [] }, source: 'known-empty' };
-    const gen = this.generation.get(uid) ?? 0;
-    const status = await this.readRuntime(uid, name, namespace, known);
-    // A mutation or relist change that came while reading may not be in this answer.
-    if ((this.generation.get(uid) ?? 0) === gen) this.entries.set(uid, { status, fingerprint: fingerprint(status) });
-    return { status, source: 'runtime' };
+    const flight: ReadInFlight = { stale: false, events: [] };
+    let flights = this.reading.get(uid);
+    if (!flights) this.reading.set(uid, (flights = new Set()));
+    flights.add(flight);
+    try {
+      const status = await this.readRuntime(uid, name, namespace, known);
+      const fp = fingerprint(status);
+      const keep = !flight.stale && (flight.relistSaw === undefined || flight.relistSaw === fp) && flight.events.every(([id, change]) => shows(status, id, change));
+      if (keep) this.entries.set(uid, { status, fingerprint: fp });
+      return { status, source: 'runtime' };
+    } finally {
+      flights.delete(flight);
+      if (!flights.size) this.reading.delete(uid);
+    }
   }
 
   /** The pod's worker may change the runtime now: from here on its reads go to the runtime
@@ -58,9 +95,20 @@ export class PodStatusCache {
     this.drop(uid);
   }
 
-  /** A runtime event named the pod. */
+  /** A runtime event named the pod, without saying what changed. */
   invalidate(uid: string): void {
     this.drop(uid);
+  }
+
+  /** A runtime event (evented PLEG) about one of the pod's sandboxes or containers: the entry
+   * holds if it already shows that change (the worker's own read after its sync saw it), else
+   * it is dropped. Returns whether it held. */
+  eventSeen(uid: string, id: string, change: RuntimeChange): boolean {
+    const cached = this.entries.get(uid);
+    if (cached && shows(cached.status, id, change)) return true;
+    this.entries.delete(uid);
+    for (const flight of this.reading.get(uid) ?? []) flight.events.push([id, change]);
+    return false;
   }
 
   /** A relist is starting; returns its token for relisted(). */
@@ -68,18 +116,18 @@ export class PodStatusCache {
     return ++this.relistsStarted;
   }
 
-  /** A relist ended: drop the entries it contradicts; it becomes the basis for knownEmpty. */
+  /** A relist ended: drop the entries it contradicts (reads in flight are kept only if they
+   * agree with it); it becomes the basis for knownEmpty. */
   relisted(token: number, pods: ReadonlyMap<string, PodFingerprint>): void {
     for (const [uid, cached] of this.entries) {
-      const seen = pods.get(uid) ?? fingerprint({ ...cached.status, sandboxes: [], containers: [] });
-      if (seen !== cached.fingerprint) this.drop(uid);
+      if ((pods.get(uid) ?? EMPTY) !== cached.fingerprint) this.entries.delete(uid);
     }
+    for (const [uid, flights] of this.reading) for (const flight of flights) flight.relistSaw = pods.get(uid) ?? EMPTY;
     this.relistUids = new Set(pods.keys());
     for (const [uid, forgottenAt] of this.forgotten) {
       if (token > forgottenAt) {
         this.forgotten.delete(uid);
         this.touched.delete(uid);
-        this.generation.delete(uid);
       }
     }
   }
@@ -92,7 +140,7 @@ export class PodStatusCache {
 
   private drop(uid: string): void {
     this.entries.delete(uid);
-    this.generation.set(uid, (this.generation.get(uid) ?? 0) + 1);
+    for (const flight of this.reading.get(uid) ?? []) flight.stale = true;
   }
 
   private knownEmpty(uid: string): boolean {
