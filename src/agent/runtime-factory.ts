@@ -10,7 +10,7 @@ import type { ContainerDevices } from '../device/container-devices.ts';
 import type { AgentConfig } from './config/agent-config.ts';
 import type { AgentMetrics } from './metrics/agent-metrics.ts';
 
-export function createPodRuntime(config: AgentConfig, network: SandboxNetwork, devices: ContainerDevices, logger: Logger, metrics?: AgentMetrics): PodRuntime {
+export function createPodRuntime(config: AgentConfig, network: SandboxNetwork, devices: ContainerDevices, logger: Logger, metrics?: AgentMetrics, knownPodUids?: () => ReadonlySet<string>): PodRuntime {
   const runtime = CriClient.connect(config.containerRuntimeEndpoint, {
     imageEndpoint: config.imageServiceEndpoint,
     timeoutMs: config.runtimeRequestTimeoutMs,
@@ -26,5 +26,6 @@ export function createPodRuntime(config: AgentConfig, network: SandboxNetwork, d
     allowPrivileged: config.allowPrivileged,
     logger,
     ...(metrics ? { metrics } : {}),
+    ...(knownPodUids ? { knownPodUids } : {}),
   });
 }

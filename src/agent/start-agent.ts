@@ -27,7 +27,9 @@ import type { AgentConfig } from './config/agent-config.ts';
 import { createEventRecorder, discardEvents } from './events/event-recorder.ts';
 import { firstNonLoopbackIPv4 } from './node/machine-facts.ts';
 import { computeLocalNode, startNodeController, type NodeController } from './node/node-controller.ts';
-import { podLifecycleEvents } from './pleg/pleg.ts';
+import { eventedPodLifecycleEvents, type ContainerEventSource } from './pleg/evented-pleg.ts';
+import { eventedPlegMetrics } from './pleg/evented-pleg-metrics.ts';
+import { CriClient } from '../cri/client.ts';
 import { snapshotOf } from './pleg/pleg-diff.ts';
 import { PodStatusCache } from './pleg/pod-status-cache.ts';
 import { createPodRuntime } from './runtime-factory.ts';
@@ -72,6 +74,9 @@ export interface AgentDeps {
   volumes?: PodVolumeManager;
   generatePodStatus?: GeneratePodStatus;
 }
+  /** The runtime's container events (evented PLEG). Default: GetContainerEvents on
+   * config.containerRuntimeEndpoint, unless `runtime` is given (then none: the 1 s relist alone). */
+  containerEvents?: ContainerEventSource;
 
 export interface RunningAgent {
   nodeName: string;
@@ -117,7 +122,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const network = deps.network ?? await startPodNetwork(c);
   const devices = deps.devices ? { devices: deps.devices } : await startDevicePlugins(c);
   // 3. The container runtime, through the GenericRuntime manager.
-  const runtime = deps.runtime ?? createPodRuntime(config, network, devices.devices, c.logger, c.metrics);
+  const runtime = deps.runtime ?? createPodRuntime(config, network, devices.devices, c.logger, c.metrics, () => c.registry.uids());
+  c.stoppers.push(async () => runtime.close?.());
   const hostIP = config.nodeIP ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const runtimeName = await runtime.info().then((i) => i.runtimeName, () => undefined);
   // 4. Serving: healthz and the node API (which lists pods and serves their logs).
@@ -396,7 +402,11 @@ function runPodWorkers(
     if (ms === undefined || c.stopping || !registry.get(uid)) return;
     retryTimers.set(uid, setTimeout(() => retries.next(uid), ms));
   };
-  const fromPleg = podLifecycleEvents(runtime, logger, { periodMs: config.intervals.plegRelistMs, initial: snapshotOf(startupPods), metrics: c.metrics, cache: statusCache })
+  const fromPleg = eventedPodLifecycleEvents(runtime, logger, {
+    relistPeriodMs: config.intervals.plegRelistMs, eventedRelistPeriodMs: config.intervals.eventedPlegRelistMs,
+    containerEvents: containerEventSource(c), eventedMetrics: eventedPlegMetrics(c.metrics.registry),
+    initial: snapshotOf(startupPods), metrics: c.metrics, cache: statusCache,
+  })
     .pipe(filter((uid) => registry.get(uid) !== undefined));
   const fromResync = interval(config.intervals.resyncMs).pipe(mergeMap(() => from(registry.all().map((r) => r.uid))));
   const fromVolumes = volumeManager.refreshes.pipe(filter((uid) => registry.get(uid) !== undefined));
@@ -426,6 +436,14 @@ function runPodWorkers(
 async function removeOrphans(
   c: Composition, runtime: PodRuntime, startupPods: RuntimePodStatus[],
   reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined, volumeManager: PodVolumeManager,
+/** GetContainerEvents on a CRI client of its own (closed when the agent stops), unless the runtime was injected. */
+function containerEventSource(c: Composition): ContainerEventSource | undefined {
+  if (c.deps.runtime) return c.deps.containerEvents;
+  const client = CriClient.connect(c.config.containerRuntimeEndpoint, { logger: c.logger });
+  c.stoppers.push(async () => client.close());
+  return (opts) => client.containerEvents(opts);
+}
+
 ): Promise<void> {
   const { logger, registry } = c;
   for (const p of startupPods) {

@@ -37,21 +37,28 @@ export function registerApiserverCommand(program: Command): void {
     .requiredOption('--port <port>', 'port to listen on (0 picks a free one)', port)
     .option('--bind <address>', 'address to listen on', '127.0.0.1')
     .option('--kubeconfig-out <file>', 'write an admin kubeconfig for this server (HTTPS, cluster CA, admin client certificate) to FILE')
+    .option('--node-kubeconfig-out <file>', 'write a kubeconfig for the node named by --node-name (CN=system:node:<name>, O=system:nodes) to FILE')
+    .option('--node-name <name>', 'the node --node-kubeconfig-out is for')
     .option('--bootstrap-kubeconfig-out <file>', 'make a bootstrap token and write a bootstrap kubeconfig carrying it to FILE, for a node started with --bootstrap-kubeconfig; applies manifests/rbac/node-bootstrap.yaml')
     .option('--bootstrap-token-ttl <duration>', 'lifetime of that bootstrap token (kubeadm default 24h0m0s)', duration, 24 * 3600_000)
     .option('--cluster-signing-duration <duration>', 'lifetime of the certificates the CSR signer issues (kube-controller-manager default 8760h0m0s)', duration)
     .option('--no-binder', 'do not bind unscheduled pods to Ready nodes')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: {
-      port: number; bind: string; kubeconfigOut?: string; bootstrapKubeconfigOut?: string; bootstrapTokenTtl: number;
+      port: number; bind: string; kubeconfigOut?: string; nodeKubeconfigOut?: string; nodeName?: string; bootstrapKubeconfigOut?: string; bootstrapTokenTtl: number;
       clusterSigningDuration?: number; binder: boolean; logLevel: string;
     }) => {
+      if (opts.nodeKubeconfigOut && !opts.nodeName) program.error('error: --node-kubeconfig-out needs --node-name');
       const logger = pino({ level: opts.logLevel });
       const { startApiServer } = await import('./index.ts');
       const server = await startApiServer({
         port: opts.port, bind: opts.bind, binder: opts.binder, kubeconfigOut: opts.kubeconfigOut, logger,
         ...(opts.clusterSigningDuration !== undefined ? { clusterSigningDurationMs: opts.clusterSigningDuration } : {}),
       });
+      if (opts.nodeKubeconfigOut) {
+        await mkdir(dirname(opts.nodeKubeconfigOut), { recursive: true });
+        await writeFile(opts.nodeKubeconfigOut, await server.nodeKubeconfig(opts.nodeName!), { mode: 0o600 });
+      }
       process.stdout.write(`${server.url}\n`);
       if (opts.bootstrapKubeconfigOut) {
         const created = server.createObjects(nodeBootstrapBindings());

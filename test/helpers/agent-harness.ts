@@ -47,6 +47,10 @@ export interface AgentHarnessOptions {
    * bootstrap kubeconfig (a bootstrap token) and --rotate-certificates, no node kubeconfig. */
   tlsBootstrap?: boolean;
 }
+  /** Run the dev API server as its own process (`mini-kubelet apiserver`), so a test can signal
+   * it (SIGSTOP/SIGCONT); h.apiServerPid names it. Only url, caCertPem, kubeconfig*, nodeKubeconfig
+   * (for this node) and stop() of h.api work then; `apiServer` options do not apply. */
+  apiServerProcess?: boolean;
 
 /** Where teardown is registered: a node:test TestContext, or a script's own list. */
 export interface CleanupScope {
@@ -74,6 +78,8 @@ export interface AgentHarness {
   agentLogPath: string;
   agent: AgentProcess;
   /** Starts the agent (again) on the same root dir; resolves once healthz answers and the node is Ready. */
+  /** The API server's pid when it runs as a process (apiServerProcess). */
+  apiServerPid?: number;
   startAgent(): Promise<AgentProcess>;
   /** SIGKILL: no cleanup of any kind, as a crash or OOM kill would. */
   killAgent(): Promise<void>;
@@ -151,7 +157,15 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
 
   world = opts.world ?? (await startTestWorld({ logger: quiet }));
   // Strict: a field the agent (or a test) writes that the API does not have fails the test.
-  api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet, defaultFieldValidation: 'Strict', ...opts.apiServer });
+  let apiServerPid: number | undefined;
+  if (opts.apiServerProcess) {
+    if (opts.tlsBootstrap) throw new Error('apiServerProcess does not do TLS bootstrap');
+    const proc = await startApiServerProcess(dir, kubeconfigPath, nodeKubeconfigPath, nodeName);
+    apiServerPid = proc.pid;
+    api = proc.api;
+  } else {
+    api = await startApiServer({ port: 0, binder: true, kubeconfigOut: kubeconfigPath, logger: quiet, defaultFieldValidation: 'Strict', ...opts.apiServer });
+  }
   // The admin's kubeconfig (cluster CA, client certificate in system:masters), its context in `namespace`.
   const kubeConfig = api.kubeConfig();
   // The agent runs as the node, as a kubelet does, and trusts the cluster CA for client
@@ -162,7 +176,7 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
       await execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath, 'apply', '-f', join(repoRoot, 'manifests', 'rbac', file)], { timeout: 30_000 });
     }
     writeFileSync(bootstrapKubeconfigPath, api.bootstrapKubeconfig(3600_000).kubeconfigYaml, { mode: 0o600 });
-  } else {
+  } else if (!opts.apiServerProcess) {
     writeFileSync(nodeKubeconfigPath, await api.nodeKubeconfig(nodeName), { mode: 0o600 });
   }
   writeFileSync(clientCaPath, api.caCertPem);
@@ -298,6 +312,7 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
     agentLogPath,
     agent: undefined as unknown as AgentProcess,
     startAgent,
+    apiServerPid,
     async killAgent() {
       await stopAgent('SIGKILL', 0);
     },
@@ -339,6 +354,80 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
 }
 
 /** Running, with every container ready and the Ready condition True. */
+/** `mini-kubelet apiserver` as a child process, writing the admin and the node kubeconfig; resolves
+ * once it prints its URL. Its stop() sends SIGCONT first (a test may have left it stopped). */
+async function startApiServerProcess(dir: string, kubeconfigPath: string, nodeKubeconfigPath: string, nodeName: string): Promise<{ pid: number; api: RunningApiServer }> {
+  const logPath = join(dir, 'apiserver.log');
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const c = spawn(process.execPath, [agentBin, 'apiserver', '--port', '0', '--kubeconfig-out', kubeconfigPath,
+    '--node-kubeconfig-out', nodeKubeconfigPath, '--node-name', nodeName, '--log-level', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const killOnExit = () => c.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const exited = once(c, 'exit');
+  let out = '';
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  c.stdout!.pipe(log, { end: false });
+  c.stderr!.pipe(log, { end: false });
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the API server process printed no URL in 30 s:\n${out}`)), 30_000);
+    const look = () => {
+      const line = out.split('\n').find((l) => l.startsWith('https://'));
+      if (line) {
+        clearTimeout(timer);
+        c.stdout!.off('data', look);
+        resolveUrl(line.trim());
+      }
+    };
+    c.stdout!.on('data', look);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the API server process exited before serving:\n${out}\n${readFileSync(logPath, 'utf8')}`));
+    });
+  });
+  const kubeconfigYaml = readFileSync(kubeconfigPath, 'utf8');
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfigYaml);
+  const caCertPem = Buffer.from(kc.getCurrentCluster()!.caData!, 'base64').toString('utf8');
+  const unsupported = (what: string) => () => {
+    throw new Error(`${what} is not available with apiServerProcess`);
+  };
+  let stopped: Promise<void> | undefined;
+  const api: RunningApiServer = {
+    url,
+    caCertPem,
+    kubeconfigPath,
+    kubeconfigYaml,
+    kubeConfig() {
+      const k = new KubeConfig();
+      k.loadFromString(kubeconfigYaml);
+      return k;
+    },
+    async nodeKubeconfig(name) {
+      if (name !== nodeName) throw new Error(`the API server process wrote a kubeconfig for ${nodeName} only`);
+      return readFileSync(nodeKubeconfigPath, 'utf8');
+    },
+    issueClientCertificate: unsupported('issueClientCertificate'),
+    bootstrapKubeconfig: unsupported('bootstrapKubeconfig'),
+    createObjects: unsupported('createObjects'),
+    stop() {
+      stopped ??= (async () => {
+        if (!gone) {
+          c.kill('SIGCONT');
+          c.kill('SIGTERM');
+          const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(timer);
+        }
+        process.off('exit', killOnExit);
+      })();
+      return stopped;
+    },
+  };
+  return { pid: c.pid!, api };
+}
+
 export function isRunningAndReady(pod: V1Pod | undefined): boolean {
   return pod?.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }

@@ -39,6 +39,10 @@ export interface DeviceHarness extends AgentHarness {
   setDeviceHealth(deviceId: string, healthy: boolean): Promise<void>;
   /** Stops the plugin (SIGTERM) and resolves once it has exited. */
   stopPlugin(): Promise<void>;
+  /** SIGKILLs the plugin (no cleanup: its socket file stays) and resolves once it has exited. */
+  killPlugin(): Promise<void>;
+  /** Starts the plugin (again); resolves once it serves (it registers on its own). */
+  startPlugin(): Promise<void>;
   /** Node status capacity and allocatable of the resource, as the API server has them. */
   nodeResource(): Promise<{ capacity?: string; allocatable?: string }>;
   /** PodResources v1 List on <root-dir>/pod-resources/kubelet.sock. */
@@ -97,22 +101,32 @@ export async function startDeviceHarness(t: CleanupScope, opts: DeviceHarnessOpt
   const controlSocket = join(devDir, 'control.sock');
   // The sample plugin, as a user would run it beside the agent.
   const log = createWriteStream(pluginLogPath, { flags: 'a' });
-  const child = spawn(process.execPath, [
-    agentBin, 'device-plugin', 'sample',
-    '--resource', resource, '--count', String(count),
-    '--device-plugin-dir', pluginDir, '--dev-dir', devDir, '--control', controlSocket,
-  ], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  plugin = child;
-  let out = '';
-  let gone: number | string | null | undefined;
-  child.once('exit', (code, signal) => (gone = signal ?? code));
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
-  await waitFor(async () => {
-    if (gone !== undefined) throw new Error(`device plugin exited (${gone}):\n${pluginLogTail()}`);
-    return out.includes('serving ');
-  }, { timeoutMs: 30_000, intervalMs: 100, what: 'the sample device plugin to serve' });
+  const startPlugin = async () => {
+    const child = spawn(process.execPath, [
+      agentBin, 'device-plugin', 'sample',
+      '--resource', resource, '--count', String(count),
+      '--device-plugin-dir', pluginDir, '--dev-dir', devDir, '--control', controlSocket,
+    ], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    plugin = child;
+    let out = '';
+    let gone: number | string | null | undefined;
+    child.once('exit', (code, signal) => (gone = signal ?? code));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    await waitFor(async () => {
+      if (gone !== undefined) throw new Error(`device plugin exited (${gone}):\n${pluginLogTail()}`);
+      return out.includes('serving ');
+    }, { timeoutMs: 30_000, intervalMs: 100, what: 'the sample device plugin to serve' });
+  };
+  await startPlugin();
+  const killPlugin = async () => {
+    const p = plugin;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = once(p, 'exit');
+    p.kill('SIGKILL');
+    await exited;
+  };
 
   const podResources = () => {
     const { PodResourcesLister } = podResourcesServices();
@@ -155,6 +169,8 @@ export async function startDeviceHarness(t: CleanupScope, opts: DeviceHarnessOpt
       if (answer !== 'ok') throw new Error(`plugin control answered: ${answer}`);
     },
     stopPlugin,
+    killPlugin,
+    startPlugin,
     async nodeResource() {
       const node = await h.core.readNode({ name: h.nodeName });
       return {

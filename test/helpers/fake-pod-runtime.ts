@@ -16,6 +16,8 @@ export class FakePodRuntime implements PodRuntime {
   readonly sandboxDelayMs = new Map<string, number>();
   /** Pod name → how many more sandbox attempts fail. */
   readonly sandboxFailures = new Map<string, number>();
+  /** Pod name → how many more kills fail (the sandbox's network teardown failing, say): nothing is stopped or removed. */
+  readonly killFailures = new Map<string, number>();
   private nextId = 1;
   private nextIp = 2;
 
@@ -80,6 +82,12 @@ export class FakePodRuntime implements PodRuntime {
 
   async killPod(target: { uid: string; name: string }, _observed: RuntimePodStatus, gracePeriodSeconds: number, remove: boolean): Promise<SyncResult> {
     this.calls.push({ op: 'killPod', uid: target.uid, name: target.name, atMs: Date.now(), gracePeriodSeconds });
+    const killFailuresLeft = this.killFailures.get(target.name) ?? 0;
+    if (killFailuresLeft > 0) {
+      this.killFailures.set(target.name, killFailuresLeft - 1);
+      const message = 'failed to destroy network for sandbox: injected fault';
+      return { failures: [{ step: 'stopSandbox', reason: 'KillPodSandboxError', message }], waiting: {}, events: [{ type: 'Warning', reason: 'FailedKillPod', message }] };
+    }
     const state = this.pods.get(target.uid);
     if (state) {
       if (remove) this.pods.delete(target.uid);

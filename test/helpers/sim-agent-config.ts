@@ -16,7 +16,7 @@ export function simAgentConfig(dir: string, nodeName: string, endpoint: string, 
     healthzPort: 0,
     address: '127.0.0.1',
     authentication: { ...defaultConfig.authentication, x509: { clientCAFile: join(dir, 'client-ca.crt') } },
-    intervals: { ...defaultConfig.intervals, leaseRenewMs: 500, nodeStatusUpdateMs: 500, plegRelistMs: 200, staticPodRescanMs: 500, syncErrorBackoffMs: 200 },
+    intervals: { ...defaultConfig.intervals, leaseRenewMs: 500, nodeStatusUpdateMs: 500, plegRelistMs: 200, eventedPlegRelistMs: 200, staticPodRescanMs: 500, syncErrorBackoffMs: 200 },
     ...over,
   };
 }

@@ -128,6 +128,26 @@ test('a pod runs with an IP and Ready, then deletion removes it', async () => {
   assert.equal([...runtime.pods.values()].some((p) => p.name === 'web'), false);
 });
 
+test('a deletion whose kill fails keeps the pod Terminating on the API server until a retry stops it', async () => {
+  await createPod(podSpec('sticky'));
+  await waitFor('sticky Running', async () => isRunningAndReady(await readPod('sticky')));
+  runtime.killFailures.set('sticky', 3);
+  await kube.deleteNamespacedPod({ namespace: 'default', name: 'sticky' });
+  await waitFor('sticky gone from the API', async () => {
+    try {
+      await readPod('sticky');
+      return false;
+    } catch (err) {
+      return (err as { code?: number }).code === 404;
+    }
+  });
+  // The node confirmed the deletion only once a kill had worked: nothing is left behind it.
+  assert.equal([...runtime.pods.values()].some((p) => p.name === 'sticky'), false, 'nothing left in the runtime');
+  assert.equal(runtime.killFailures.get('sticky'), 0, 'every failed kill was retried');
+  const events = await kube.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=sticky' });
+  assert.ok(events.items.some((e) => e.reason === 'FailedKillPod'), 'the failed kill is an event');
+});
+
 test('a static pod runs and shows up as a mirror pod', async () => {
   writeFileSync(join(dir, 'manifests', 'static-web.yaml'),
     'apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  containers:\n  - name: app\n    image: busybox\n');

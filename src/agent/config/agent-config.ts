@@ -33,6 +33,9 @@ export interface AgentIntervals {
   nodeStatusReportMs: number;
   /** PLEG relist period (kubelet: 1 s). */
   plegRelistMs: number;
+  /** The relist period while the runtime streams container events (evented PLEG): only a safety
+   * net then, as each event wakes its pod at once (kubelet: 300 s). */
+  eventedPlegRelistMs: number;
   /** Static pod directory rescan (kubelet fileCheckFrequency: 20 s). */
   staticPodRescanMs: number;
   /** Container and sandbox garbage collection (kubelet: 1 min). */
@@ -104,6 +107,7 @@ export const defaultIntervals: AgentIntervals = {
   garbageCollectMs: 60_000,
   resyncMs: 60_000,
   syncErrorBackoffMs: 1_000,
+  eventedPlegRelistMs: 300_000,
   syncErrorBackoffMaxMs: 10_000,
 };
 

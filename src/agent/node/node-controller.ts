@@ -9,7 +9,7 @@ import { statusOf, type KubeApi } from '../api/kube-api.ts';
 import { runPeriodically } from '../util/periodic.ts';
 import { readMachineFacts, type MachineFacts } from './machine-facts.ts';
 import { buildNodeObject, buildNodeStatus, nodeStatusChanged } from './node-object.ts';
-import { renewLease } from './node-lease.ts';
+import { keepLeaseRenewed, renewLease } from './node-lease.ts';
 import { watchRuntimeHealth } from './runtime-health-watch.ts';
 import { withApiTimes } from '../api/api-time.ts';
 
@@ -128,8 +128,7 @@ export async function startNodeController(deps: NodeControllerDeps): Promise<Nod
   // The runtime going down or coming back is posted at once, not at the next status period
   // (the kubelet's runtime state check); checked at the PLEG's pace, since CRI Status is cheap.
   const stopHealthWatch = watchRuntimeHealth(deps.runtime, refresh, log, { periodMs: config.intervals.plegRelistMs });
-  const stopLease = runPeriodically('node-lease', config.intervals.leaseRenewMs,
-    async () => { await renewLease(api, node, config.intervals.leaseDurationSeconds, now); }, log);
+  const stopLease = keepLeaseRenewed(() => renewLease(api, node, config.intervals.leaseDurationSeconds, now), { intervalMs: config.intervals.leaseRenewMs }, log);
 
   return {
     current: () => node,

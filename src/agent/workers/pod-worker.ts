@@ -182,8 +182,11 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
   }
 
   /** Deleted on the API server: stop within the grace period, publish how it ended, then DELETE.
-   * Runs on every wake until the source removes the pod; each pass is idempotent. */
-  async function terminate(r: PodRecord): Promise<void> {
+   * Runs on every wake until the source removes the pod; each pass is idempotent. A kill that
+   * failed (a sandbox whose network teardown failed) leaves the pod Terminating on the API
+   * server and retries with the worker's backoff, as the kubelet does: confirming the deletion
+   * would hide what still runs. */
+  async function terminate(r: PodRecord): Promise<PodWorkerOutcome> {
     const grace = podGracePeriodSeconds(r.pod);
     // Liveness and startup stop now; readiness runs on until the containers have stopped.
     deps.prober.terminating(r.uid);
@@ -199,12 +202,15 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
         await readiness.stop();
         deps.prober.forget(r.uid);
       }
+      if (killed.failures.length) return stopFailed(r, killed);
       // Kubelet order: publish how the containers ended (exit codes, termination messages)
       // before the pod object goes away, so watchers and controllers see it; then remove.
       const stopped = await observe(r, instancesAfter(observed, killed));
       publishStatus(r, withLatestStatus(r), stopped, undefined);
       await statusManager.flush();
-      record(r, await killPod(r, stopped, grace, true));
+      const removed = await killPod(r, stopped, grace, true);
+      record(r, removed);
+      if (removed.failures.length) return stopFailed(r, removed);
     }
     deps.prober.forget(r.uid);
     await devices.release(r.uid);
@@ -212,6 +218,15 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     // The API server removes the object once the node says it is done (grace 0, same uid).
     await deps.api?.deletePod(r.pod.metadata!.namespace ?? 'default', r.pod.metadata!.name!, r.uid, 0);
     changeWorkerState(r, { state: 'terminated' }, logger);
+    return { uid: r.uid };
+  }
+
+  /** A kill that failed while terminating: logged, and retried after the worker's backoff. */
+  function stopFailed(r: PodRecord, result: SyncResult): PodWorkerOutcome {
+    for (const f of result.failures) {
+      logger.warn({ ...podLogFields(podRefOf(r.pod)), uid: r.uid, step: f.step, reason: f.reason, container: f.container, message: f.message }, 'stopping the pod failed; it stays Terminating');
+    }
+    return { uid: r.uid, failed: true };
   }
 
   /** First sight: the node's admission, then the device manager's. A rejected pod is Failed and terminated. */
@@ -323,7 +338,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
       }
       switch (step.kind) {
         case 'cleanUp': await cleanUp(r); return outcome;
-        case 'terminate': await terminate(r); return outcome;
+        case 'terminate': return terminate(r);
         case 'admit': await admit(r); continue;
         case 'stopFinished': await stopFinished(r); return outcome;
         case 'failDeadline': await failDeadline(r); continue;

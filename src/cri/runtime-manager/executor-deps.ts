@@ -6,6 +6,7 @@ import type { CriClient } from '../client.ts';
 import type { SandboxNetwork } from '../../cni/sandbox-network.ts';
 import type { ContainerDevices } from '../../device/container-devices.ts';
 import type { Backoff } from './backoff.ts';
+import type { TeardownRetries } from './teardown-retries.ts';
 import type { ResolvConf } from './dns.ts';
 import { podLogFields, type PodRef } from '../../pod/pod-ref.ts';
 
@@ -25,6 +26,9 @@ export interface ExecutorDeps {
   /** Image pulls, keyed by pod uid + image. */
   imageBackoff: Backoff;
   metrics: ExecutorMetrics;
+  /** Sandboxes whose stop (network teardown) failed, retried with backoff; absent: not retried
+   * beyond the callers' own retries (the garbage collector's). */
+  teardowns?: TeardownRetries;
 }
 
 /** The kubelet's container_type label: which list of the pod spec a container is in. */

@@ -11,7 +11,9 @@ import type { PodRuntime, RuntimeHealth, RuntimeInfo } from './pod-runtime.ts';
 import { Backoff } from './backoff.ts';
 import { parseResolvConf, type ResolvConf } from './dns.ts';
 import { garbageCollect } from './garbage-collect.ts';
-import { killPodWithResult } from './kill-step.ts';
+import { killPodWithResult, stopSandboxes } from './kill-step.ts';
+import { TeardownRetries } from './teardown-retries.ts';
+import type { PodRef } from '../../pod/pod-ref.ts';
 import { getPodStatus, relist } from './observe.ts';
 import { executePodActions } from './execute-pod-actions.ts';
 import { execInContainer } from './exec-in-container.ts';
@@ -29,6 +31,12 @@ export type GenericRuntimeManagerOptions = Pick<ExecutorDeps, 'runtime' | 'netwo
   resolvConf?: string;
   /** Pods and containers started, and each step's duration; default: not recorded. */
   metrics?: ExecutorMetrics;
+  /** UIDs of the pods the agent knows now (its pod registry): a pod not among them whose sandbox
+   * teardown failed is removed entirely once a retry succeeds. Default: the set the last
+   * garbageCollect() was given. */
+  knownPodUids?: () => ReadonlySet<string>;
+  /** Backoff of the teardown retries (default 1 s doubling up to 30 s). */
+  teardownRetry?: { initialMs?: number; maxMs?: number };
 };
 
 export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions): PodRuntime {
@@ -48,6 +56,13 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
     imageBackoff: new Backoff({ clock }),
     metrics: opts.metrics ?? noExecutorMetrics,
   };
+  let lastKnown: ReadonlySet<string> | undefined;
+  const knownPodUids = opts.knownPodUids ?? (() => lastKnown);
+  deps.teardowns = new TeardownRetries({
+    logger: deps.logger,
+    ...opts.teardownRetry,
+    retry: (ref, sandboxIds) => retryTeardown(deps, ref, sandboxIds, knownPodUids()),
+  });
 
   return {
     async info(): Promise<RuntimeInfo> {
@@ -76,8 +91,29 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
     getPodStatus: (uid, name, namespace, known) => getPodStatus(deps, uid, name, namespace, known),
     relist: () => relist(deps),
     stats: () => listContainerUsage(deps.runtime),
-    garbageCollect: known => garbageCollect(deps, known),
+    garbageCollect: (known) => {
+      lastKnown = known;
+      return garbageCollect(deps, known);
+    },
+    close: () => deps.teardowns?.stop(),
   };
+}
+
+/** One teardown retry: a pod the agent still knows gets the failed sandboxes stopped again (its
+ * pod worker removes them); a pod it no longer knows (or that is unknown: no set yet counts as
+ * known) is stopped and removed entirely, as the garbage collector would. */
+async function retryTeardown(deps: ExecutorDeps, ref: PodRef, sandboxIds: string[], known: ReadonlySet<string> | undefined): Promise<boolean> {
+  const observed = await getPodStatus(deps, ref.uid, ref.name, ref.namespace);
+  const result = new SyncResultBuilder();
+  if (known && !known.has(ref.uid)) {
+    if (!observed.sandboxes.length && !observed.containers.length) return true;
+    await killPodWithResult(deps, ref, observed, { remove: true, gracePeriodOverride: 0 }, result);
+  } else {
+    const left = observed.sandboxes.filter((s) => sandboxIds.includes(s.id)).map((s) => s.id);
+    if (!left.length) return true;
+    await stopSandboxes(deps, ref, left, result);
+  }
+  return !result.failed;
 }
 
 function readResolvConf(path: string, logger: Logger): ResolvConf {

@@ -5,7 +5,7 @@
 // off the period the stop gets: at least 2 s, except under an override, which is kept exactly.
 // App containers stop together; then sidecars one at a time, in reverse order.
 // Then every sandbox is stopped and its network released; with `remove`, everything is removed.
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { isNotFound } from '../errors.ts';
@@ -69,17 +69,10 @@ export async function killPodWithResult(deps: ExecutorDeps, ref: PodRef, observe
   }
   if (result.failed) return; // a sandbox is only stopped once its containers are
 
-  for (const s of observed.sandboxes) {
-    try {
-      await step(deps, ref, 'stopSandbox', undefined, () => deps.runtime.stopPodSandbox({ podSandboxId: s.id }));
-    } catch (err) {
-      if (!isNotFound(err)) {
-        result.fail({ step: 'stopSandbox', reason: 'KillPodSandboxError', message: errorMessage(err) });
-        continue;
-      }
-    }
-    await deps.network.release({ podUid: ref.uid, podName: ref.name, podNamespace: ref.namespace, sandboxId: s.id });
-  }
+  // A sandbox whose stop failed (its network teardown, CNI DEL, failed: the runtime keeps its
+  // netns and IP) is kept, never removed; the failure is an event on the pod and the sandbox is
+  // handed to the teardown retries, so it is retried with backoff until it succeeds.
+  await stopSandboxes(deps, ref, observed.sandboxes.map((s) => s.id), result);
   if (!opts.remove || result.failed) return;
 
   for (const c of observed.containers) {
@@ -91,6 +84,30 @@ export async function killPodWithResult(deps: ExecutorDeps, ref: PodRef, observe
   // The termination-message files and the hosts file this manager made for the pod's containers.
   await rm(join(deps.rootDir, 'pods', ref.uid, 'containers'), { recursive: true, force: true });
   await rm(etcHostsPath(deps.rootDir, ref.uid), { force: true });
+  // The pod's directory too once nothing else is in it: the volume manager removes it when it
+  // tears the volumes down last, but a removal that had to wait (a failed network teardown,
+  // retried) comes after the volumes went, and would leave pods/<uid> behind.
+  await rmdir(join(deps.rootDir, 'pods', ref.uid)).catch(() => undefined);
+}
+
+/** Stops each sandbox and releases what the network manager holds for it (agent mode). */
+export async function stopSandboxes(deps: ExecutorDeps, ref: PodRef, sandboxIds: string[], result: SyncResultBuilder): Promise<void> {
+  for (const id of sandboxIds) {
+    try {
+      try {
+        await step(deps, ref, 'stopSandbox', undefined, () => deps.runtime.stopPodSandbox({ podSandboxId: id }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      await deps.network.release({ podUid: ref.uid, podName: ref.name, podNamespace: ref.namespace, sandboxId: id });
+    } catch (err) {
+      const message = errorMessage(err);
+      result.fail({ step: 'stopSandbox', reason: 'KillPodSandboxError', message });
+      // The kubelet's event for it: FailedKillPod, naming the step, the pod and the runtime's error.
+      result.event('Warning', 'FailedKillPod', `error killing pod: failed to "KillPodSandbox" for "${ref.uid}" with KillPodSandboxError: "${message}"`);
+      deps.teardowns?.failed(ref, id, message);
+    }
+  }
 }
 
 async function removeIgnoringNotFound(call: () => Promise<unknown>, reason: string, result: SyncResultBuilder, container?: string): Promise<void> {
