@@ -73,10 +73,10 @@ export interface AgentDeps {
   /** Default: the volume manager under config.rootDir. */
   volumes?: PodVolumeManager;
   generatePodStatus?: GeneratePodStatus;
-}
   /** The runtime's container events (evented PLEG). Default: GetContainerEvents on
    * config.containerRuntimeEndpoint, unless `runtime` is given (then none: the 1 s relist alone). */
   containerEvents?: ContainerEventSource;
+}
 
 export interface RunningAgent {
   nodeName: string;
@@ -432,10 +432,6 @@ function runPodWorkers(
   };
 }
 
-/** Pods, devices and volumes that no source knows: deleted while the agent was down. */
-async function removeOrphans(
-  c: Composition, runtime: PodRuntime, startupPods: RuntimePodStatus[],
-  reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined, volumeManager: PodVolumeManager,
 /** GetContainerEvents on a CRI client of its own (closed when the agent stops), unless the runtime was injected. */
 function containerEventSource(c: Composition): ContainerEventSource | undefined {
   if (c.deps.runtime) return c.deps.containerEvents;
@@ -444,6 +440,10 @@ function containerEventSource(c: Composition): ContainerEventSource | undefined 
   return (opts) => client.containerEvents(opts);
 }
 
+/** Pods, devices and volumes that no source knows: deleted while the agent was down. */
+async function removeOrphans(
+  c: Composition, runtime: PodRuntime, startupPods: RuntimePodStatus[],
+  reconcileDevices: ((uids: Set<string>) => Promise<void>) | undefined, volumeManager: PodVolumeManager,
 ): Promise<void> {
   const { logger, registry } = c;
   for (const p of startupPods) {

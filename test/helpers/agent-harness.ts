@@ -46,11 +46,11 @@ export interface AgentHarnessOptions {
   /** TLS bootstrap: manifests/rbac/ is applied with kubectl, and the agent starts with only a
    * bootstrap kubeconfig (a bootstrap token) and --rotate-certificates, no node kubeconfig. */
   tlsBootstrap?: boolean;
-}
   /** Run the dev API server as its own process (`mini-kubelet apiserver`), so a test can signal
    * it (SIGSTOP/SIGCONT); h.apiServerPid names it. Only url, caCertPem, kubeconfig*, nodeKubeconfig
    * (for this node) and stop() of h.api work then; `apiServer` options do not apply. */
   apiServerProcess?: boolean;
+}
 
 /** Where teardown is registered: a node:test TestContext, or a script's own list. */
 export interface CleanupScope {
@@ -77,9 +77,9 @@ export interface AgentHarness {
   /** The agent's stdout+stderr (pino JSON), for diagnosis. */
   agentLogPath: string;
   agent: AgentProcess;
-  /** Starts the agent (again) on the same root dir; resolves once healthz answers and the node is Ready. */
   /** The API server's pid when it runs as a process (apiServerProcess). */
   apiServerPid?: number;
+  /** Starts the agent (again) on the same root dir; resolves once healthz answers and the node is Ready. */
   startAgent(): Promise<AgentProcess>;
   /** SIGKILL: no cleanup of any kind, as a crash or OOM kill would. */
   killAgent(): Promise<void>;
@@ -311,8 +311,8 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
     manifestDir,
     agentLogPath,
     agent: undefined as unknown as AgentProcess,
-    startAgent,
     apiServerPid,
+    startAgent,
     async killAgent() {
       await stopAgent('SIGKILL', 0);
     },
@@ -353,7 +353,6 @@ export async function startAgentHarness(t: CleanupScope, opts: AgentHarnessOptio
   return harness;
 }
 
-/** Running, with every container ready and the Ready condition True. */
 /** `mini-kubelet apiserver` as a child process, writing the admin and the node kubeconfig; resolves
  * once it prints its URL. Its stop() sends SIGCONT first (a test may have left it stopped). */
 async function startApiServerProcess(dir: string, kubeconfigPath: string, nodeKubeconfigPath: string, nodeName: string): Promise<{ pid: number; api: RunningApiServer }> {
@@ -428,6 +427,7 @@ async function startApiServerProcess(dir: string, kubeconfigPath: string, nodeKu
   return { pid: c.pid!, api };
 }
 
+/** Running, with every container ready and the Ready condition True. */
 export function isRunningAndReady(pod: V1Pod | undefined): boolean {
   return pod?.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }

@@ -103,11 +103,11 @@ export const defaultIntervals: AgentIntervals = {
   nodeStatusUpdateMs: 10_000,
   nodeStatusReportMs: 5 * 60_000,
   plegRelistMs: 1_000,
+  eventedPlegRelistMs: 300_000,
   staticPodRescanMs: 20_000,
   garbageCollectMs: 60_000,
   resyncMs: 60_000,
   syncErrorBackoffMs: 1_000,
-  eventedPlegRelistMs: 300_000,
   syncErrorBackoffMaxMs: 10_000,
 };
 
