@@ -2,6 +2,7 @@
 // Runs the bundle dist/mini-kubelet.mjs when `npm run build` (run by npm ci) left one at least as new as
 // every file in src/; otherwise runs the TypeScript sources directly through tsx, so an edited
 // checkout never runs stale code.
+import './heap-settings.mjs'; // first: before anything allocates
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 

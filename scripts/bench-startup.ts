@@ -3,12 +3,16 @@
 //   1. the raw CRI floor: the calls a kubelet makes for N one-container pods, no agent;
 //   2. the agent: N pods created in the dev control plane, each timed from its create request
 //      until a watch sees it Running and Ready, with the agent (a child process) doing the work;
-// and reports agent_s / floor_s, per-pod latency, and the agent process's peak RSS and CPU.
+// and reports agent_s / floor_s, per-pod latency, and the agent process's peak RSS (rss_mb,
+// VmHWM), heap (heap_used_mb, heap_total_mb, external_mb, once all pods are Ready) and CPU.
+// MINI_KUBELET_MEMORY_PROBE_VERBOSE=1 prints its heap spaces and resident memory by mapping too.
 // cri_calls_per_pod: CRI calls per pod by method, for the floor (the calls it makes to start the
 // pods) and for the agent (its kubelet_runtime_operations_total on /metrics, scraped just before
 // the pods are created and once all are Ready, the difference over N: every call in that window,
 // the relists and status reads beside the pods' starts included).
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
 import { parseArgs } from 'node:util';
@@ -84,6 +88,22 @@ function perPod(calls: Record<string, number>, before: Record<string, number> = 
   return Object.fromEntries(rows.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
+// The agent's heap, from scripts/memory-probe.mjs preloaded into it: SIGUSR2 makes it write
+// process.memoryUsage() to a file (and a heap snapshot with MINI_KUBELET_MEMORY_PROBE_SNAPSHOT=1).
+const memoryProbeOut = join(mkdtempSync(join(tmpdir(), 'bench-memory-')), 'memory.json');
+process.env.MINI_KUBELET_MEMORY_PROBE_OUT = memoryProbeOut;
+process.env.MINI_KUBELET_AGENT_NODE_FLAGS = `${process.env.MINI_KUBELET_AGENT_NODE_FLAGS ?? ''} --import ${join(import.meta.dirname, 'memory-probe.mjs')}`;
+async function agentMemory(pid: number): Promise<{ heap_used_mb: number; heap_total_mb: number; external_mb: number }> {
+  rmSync(memoryProbeOut, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 600 && !existsSync(memoryProbeOut); i++) await new Promise((r) => setTimeout(r, 100));
+  const m = JSON.parse(readFileSync(memoryProbeOut, 'utf8')) as { heapUsed: number; heapTotal: number; external: number; snapshot?: string };
+  if (m.snapshot) console.error(`heap snapshot: ${m.snapshot}`);
+  if (process.env.MINI_KUBELET_MEMORY_PROBE_VERBOSE === '1') console.error(`agent memory: ${JSON.stringify(m)}`);
+  const mb = (b: number) => round(b / 1024 / 1024, 1);
+  return { heap_used_mb: mb(m.heapUsed), heap_total_mb: mb(m.heapTotal), external_mb: mb(m.external) };
+}
+
 const logger = pino({ level: process.env.MINI_KUBELET_WORLD_LOG ?? 'warn' }, pino.destination(2));
 const cleanups: Array<() => Promise<void>> = [];
 const world = await startTestWorld({ logger });
@@ -145,6 +165,7 @@ try {
   const podMs = [...readyAt].map(([name, at]) => at - createdAt.get(name)!).sort((a, b) => a - b);
   const cpuS = cpuSeconds(agentPid);
   const callsAfterPods = await agentCriCalls();
+  const memory = await agentMemory(agentPid);
 
   console.log(JSON.stringify({
     n,
@@ -154,6 +175,7 @@ try {
     p50_ms: Math.round(percentile(podMs, 50)),
     p99_ms: Math.round(percentile(podMs, 99)),
     rss_mb: peakRssMb(agentPid),
+    ...memory,
     cpu_s: round(cpuS, 2),
     // CPU the agent spent on the N pods alone (cpu_s includes its own start-up).
     cpu_pods_s: round(cpuS - cpuBeforePods, 2),

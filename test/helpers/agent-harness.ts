@@ -20,7 +20,8 @@ import { startTestWorld, type TestWorld } from '../../src/world/test-world.ts';
 import { waitFor } from '../../src/world/wait.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
-const agentBin = join(repoRoot, 'bin', 'mini-kubelet.mjs');
+// MINI_KUBELET_AGENT_BIN runs another build of the agent (bench-startup measures a pinned bundle with it).
+const agentBin = process.env.MINI_KUBELET_AGENT_BIN ?? join(repoRoot, 'bin', 'mini-kubelet.mjs');
 const execFileAsync = promisify(execFile);
 
 export const namespace = 'default';

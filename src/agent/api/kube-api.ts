@@ -1,13 +1,17 @@
 // The agent's narrow view of the API server: only the calls a kubelet makes. Everything else
 // in src/agent/ depends on this interface, so standalone mode and tests can go without one.
-// Implemented on @kubernetes/client-node, so every kubeconfig auth a cluster uses works.
-import {
-  ApiException, AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, NodeV1Api, PatchStrategy, Watch, setHeaderOptions,
-  type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1Lease, type V1Node, type V1PersistentVolume, type V1PersistentVolumeClaim,
-  type V1Pod, type V1PodList, type V1Secret, type V1ServiceList,
+// The credentials are client-node's KubeConfig, so every kubeconfig auth a cluster uses works;
+// the calls go through a small REST layer (rest-client.ts) rather than client-node's generated
+// API, whose classes and model serializer cost the agent tens of MB to load. Only types come
+// from client-node here.
+import type {
+  CoreV1Event, KubeConfig, V1ConfigMapList, V1ConfigMap, V1Lease, V1Node, V1PersistentVolume, V1PersistentVolumeClaim,
+  V1Pod, V1PodList, V1RuntimeClass, V1Secret, V1SecretList, V1ServiceList, AuthenticationV1TokenRequest, V1TokenReview, V1SubjectAccessReview,
 } from '@kubernetes/client-node';
+import { KubeApiError } from './kube-api-error.ts';
 import { watchNamedObject } from './named-object-watch.ts';
-import { shareConnections } from './shared-connections.ts';
+import { createRestClient, mergePatchType, strategicMergePatchType, type RestRequest } from './rest-client.ts';
+import { createWatcher } from './watch-stream.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -55,6 +59,8 @@ export interface KubeApiOptions {
   rewatchDelayMs?: number;
   /** Told when a watchObject attempt fails; it is retried regardless. */
   onWatchError?(what: string, err: unknown): void;
+  /** Awaited before each rate-limited request is sent (see apiThrottle); default none. */
+  throttle?: () => Promise<void>;
 }
 
 export interface KubeApi {
@@ -100,13 +106,15 @@ export interface KubeApi {
 }
 
 /**
- * HTTP status of a failed API call, if it was one: client-node's ApiException carries it as
- * `code`; a watch refused before streaming (non-200) throws an Error with `statusCode`.
+ * HTTP status of a failed API call, if it was one: a KubeApiError (or client-node's
+ * ApiException, which tools and tests still use) carries it as `code`; a watch refused before
+ * streaming (non-200) ends with an Error with `statusCode`.
  */
 export function statusOf(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
+  if (err instanceof KubeApiError) return err.code;
+  const e = err as { code?: unknown; headers?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.code === 'number' && e.headers !== undefined) return e.code; // ApiException's shape
+  return typeof e?.statusCode === 'number' ? e.statusCode : undefined;
 }
 
 async function orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {
@@ -118,46 +126,54 @@ async function orUndefinedOn404<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-// client-node sends JSON Patch by default; the agent's patches are merge patches.
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const strategicMergePatch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
-
-/** client-node's Watch aborts after 30 s without bytes; that is a quiet stream, not a failure. */
-function isInactivityTimeout(err: unknown): boolean {
-  return (err as { name?: string } | undefined)?.name === 'TimeoutError';
-}
+const e = encodeURIComponent;
+const core = '/api/v1';
+const namespaced = (namespace: string, resource: string, name?: string) =>
+  `${core}/namespaces/${e(namespace)}/${resource}${name === undefined ? '' : `/${e(name)}`}`;
+const leases = (namespace: string, name?: string) =>
+  `/apis/coordination.k8s.io/v1/namespaces/${e(namespace)}/leases${name === undefined ? '' : `/${e(name)}`}`;
 
 export function createKubeApi(kubeConfig: KubeConfig, options: KubeApiOptions = {}): KubeApi {
-  shareConnections(kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
-  const nodeApi = kubeConfig.makeApiClient(NodeV1Api);
-  const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
-  const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
-  const watcher = new Watch(kubeConfig);
+  const client = createRestClient(kubeConfig);
+  /** Every call but the watches goes through here. */
+  const send = <T>(req: RestRequest): Promise<T> => client.send<T>(req);
+  const get = <T>(path: string, query?: RestRequest['query']) => send<T>({ method: 'GET', path, query });
+  const post = <T>(path: string, body: unknown) => send<T>({ method: 'POST', path, body });
+  const patch = <T>(path: string, body: unknown, contentType: string) => send<T>({ method: 'PATCH', path, body, contentType });
+  const watcher = createWatcher(client);
+  const throttle = options.throttle;
+  /** The call, after a token from the rate limit (--kube-api-qps / --kube-api-burst). */
+  const limited = <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    throttle ? async (...args: A): Promise<R> => { await throttle(); return call(...args); } : call;
   return {
-    getNode: (name) => orUndefinedOn404(core.readNode({ name })),
-    createNode: (body) => core.createNode({ body }),
-    patchNodeStatus: (name, status) => core.patchNodeStatus({ name, body: { status } }, strategicMergePatch),
-    getLease: (namespace, name) => orUndefinedOn404(coordination.readNamespacedLease({ namespace, name })),
-    createLease: (body) => coordination.createNamespacedLease({ namespace: body.metadata!.namespace!, body }),
-    replaceLease: (body) => coordination.replaceNamespacedLease({ namespace: body.metadata!.namespace!, name: body.metadata!.name!, body }),
-    listPods: (fieldSelector) => core.listPodForAllNamespaces({ fieldSelector }),
+    // Heartbeats (the node status updater's get and patch, the Lease) are not throttled: the
+    // kubelet sends them with a client of their own with throttling disabled (QPS -1), so that a
+    // busy node never looks dead. Registration (createNode) goes through the limit.
+    getNode: (name) => orUndefinedOn404(get<V1Node>(`${core}/nodes/${e(name)}`)),
+    createNode: limited((body) => post<V1Node>(`${core}/nodes`, body)),
+    patchNodeStatus: (name, status) => patch<V1Node>(`${core}/nodes/${e(name)}/status`, { status }, strategicMergePatchType),
+    getLease: (namespace, name) => orUndefinedOn404(get<V1Lease>(leases(namespace, name))),
+    createLease: (body) => post<V1Lease>(leases(body.metadata!.namespace!), body),
+    replaceLease: (body) => send<V1Lease>({ method: 'PUT', path: leases(body.metadata!.namespace!, body.metadata!.name!), body }),
+    listPods: limited((fieldSelector) => get<V1PodList>(`${core}/pods`, { fieldSelector })),
+    // Watches are never throttled, as client-go's: one long request, nothing per event.
     async watchPods(fieldSelector, resourceVersion, onEvent, done) {
       const controller = await watcher.watch(
         '/api/v1/pods',
         { fieldSelector, allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
         (type: string, obj: unknown) => onEvent(type as WatchEventType, obj),
-        (err: unknown) => done(err && !isInactivityTimeout(err) ? err : undefined),
+        (err: unknown) => done(err || undefined),
       );
       return () => controller.abort();
     },
-    getPod: (namespace, name) => orUndefinedOn404(core.readNamespacedPod({ namespace, name })),
-    createPod: (body) => core.createNamespacedPod({ namespace: body.metadata!.namespace ?? 'default', body }),
-    async deletePod(namespace, name, uid, gracePeriodSeconds) {
+    getPod: limited((namespace, name) => orUndefinedOn404(get<V1Pod>(namespaced(namespace, 'pods', name)))),
+    createPod: limited((body) => post<V1Pod>(namespaced(body.metadata!.namespace ?? 'default', 'pods'), body)),
+    deletePod: limited(async (namespace, name, uid, gracePeriodSeconds) => {
       try {
-        await core.deleteNamespacedPod({
-          namespace, name, gracePeriodSeconds,
+        await send({
+          method: 'DELETE',
+          path: namespaced(namespace, 'pods', name),
+          query: { gracePeriodSeconds },
           body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds, ...(uid ? { preconditions: { uid } } : {}) },
         });
       } catch (err) {
@@ -165,48 +181,42 @@ export function createKubeApi(kubeConfig: KubeConfig, options: KubeApiOptions = 
         if (statusOf(err) === 404 || statusOf(err) === 409) return;
         throw err;
       }
-    },
-    patchPodStatus: (namespace, name, patch) => core.patchNamespacedPodStatus({ namespace, name, body: patch }, mergePatch),
-    getSecret: (namespace, name) => orUndefinedOn404(core.readNamespacedSecret({ namespace, name })),
-    getConfigMap: (namespace, name) => orUndefinedOn404(core.readNamespacedConfigMap({ namespace, name })),
-    getPersistentVolumeClaim: (namespace, name) => orUndefinedOn404(core.readNamespacedPersistentVolumeClaim({ namespace, name })),
-    getPersistentVolume: (name) => orUndefinedOn404(core.readPersistentVolume({ name })),
-    listServices: () => core.listServiceForAllNamespaces(),
+    }),
+    patchPodStatus: limited((namespace, name, body) => patch<V1Pod>(`${namespaced(namespace, 'pods', name)}/status`, body, mergePatchType)),
+    getSecret: limited((namespace, name) => orUndefinedOn404(get<V1Secret>(namespaced(namespace, 'secrets', name)))),
+    getConfigMap: limited((namespace, name) => orUndefinedOn404(get<V1ConfigMap>(namespaced(namespace, 'configmaps', name)))),
+    getPersistentVolumeClaim: limited((namespace, name) => orUndefinedOn404(get<V1PersistentVolumeClaim>(namespaced(namespace, 'persistentvolumeclaims', name)))),
+    getPersistentVolume: limited((name) => orUndefinedOn404(get<V1PersistentVolume>(`${core}/persistentvolumes/${e(name)}`))),
+    listServices: limited(() => get<V1ServiceList>(`${core}/services`)),
     async watchServices(resourceVersion, onEvent, done) {
       const controller = await watcher.watch(
         '/api/v1/services',
         { allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
         (type: string, obj: unknown) => onEvent(type as WatchEventType, obj),
-        (err: unknown) => done(err && !isInactivityTimeout(err) ? err : undefined),
+        (err: unknown) => done(err || undefined),
       );
       return () => controller.abort();
     },
-    async requestServiceAccountToken(namespace, serviceAccount, request) {
-      const answer = await core.createNamespacedServiceAccountToken({
-        namespace,
-        name: serviceAccount,
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenRequest',
-          spec: {
-            audiences: request.audiences ?? [],
-            expirationSeconds: request.expirationSeconds,
-            boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: request.podName, uid: request.podUid },
-          },
+    requestServiceAccountToken: limited(async (namespace, serviceAccount, request) => {
+      const answer = await post<AuthenticationV1TokenRequest>(`${namespaced(namespace, 'serviceaccounts', serviceAccount)}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          audiences: request.audiences ?? [],
+          expirationSeconds: request.expirationSeconds,
+          boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: request.podName, uid: request.podUid },
         },
       });
       const token = answer.status?.token;
       const expires = answer.status?.expirationTimestamp;
       if (!token || !expires) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} (pod ${request.podName}) answered without a token`);
       return { token, expirationTimestamp: new Date(expires) };
-    },
+    }),
     watchObject(kind, namespace, name, onChange) {
-      const list = async (fieldSelector: string) => {
-        const l = kind === 'ConfigMap'
-          ? await core.listNamespacedConfigMap({ namespace, fieldSelector })
-          : await core.listNamespacedSecret({ namespace, fieldSelector });
+      const list = limited(async (fieldSelector: string) => {
+        const l = await get<V1ConfigMapList | V1SecretList>(namespaced(namespace, kind === 'ConfigMap' ? 'configmaps' : 'secrets'), { fieldSelector });
         return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' };
-      };
+      });
       return watchNamedObject({
         watcher,
         path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind === 'ConfigMap' ? 'configmaps' : 'secrets'}`,
@@ -217,33 +227,30 @@ export function createKubeApi(kubeConfig: KubeConfig, options: KubeApiOptions = 
         onError: (err) => options.onWatchError?.(`${kind} ${namespace}/${name}`, err),
       });
     },
-    async getRuntimeClassHandler(name) {
-      return (await orUndefinedOn404(nodeApi.readRuntimeClass({ name })))?.handler;
-    },
-    createEvent: (body) => core.createNamespacedEvent({ namespace: body.metadata!.namespace ?? 'default', body }),
-    patchEvent: (namespace, name, patch) => core.patchNamespacedEvent({ namespace, name, body: patch }, mergePatch),
-    async reviewToken(token, audiences) {
-      const review = await authentication.createTokenReview({
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences?.length ? { audiences } : {}) } },
+    getRuntimeClassHandler: limited(async (name) => (await orUndefinedOn404(get<V1RuntimeClass>(`/apis/node.k8s.io/v1/runtimeclasses/${e(name)}`)))?.handler),
+    // Events have a limit of their own (the recorder's, as the kubelet's event client has eventRecordQPS).
+    createEvent: (body) => post<CoreV1Event>(namespaced(body.metadata!.namespace ?? 'default', 'events'), body),
+    patchEvent: (namespace, name, body) => patch<CoreV1Event>(namespaced(namespace, 'events', name), body, mergePatchType),
+    reviewToken: limited(async (token, audiences) => {
+      const review = await post<V1TokenReview>('/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences?.length ? { audiences } : {}) },
       });
       const status = review.status ?? {};
       const user = status.user?.username ? { username: status.user.username, uid: status.user.uid, groups: status.user.groups } : undefined;
       return { authenticated: status.authenticated === true && user !== undefined, user, error: status.error };
-    },
-    async reviewAccess(request) {
+    }),
+    reviewAccess: limited(async (request) => {
       const { user, uid, groups, path, ...resource } = request;
-      const review = await authorization.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user, uid, groups,
-            ...(path !== undefined ? { nonResourceAttributes: { path, verb: resource.verb } } : { resourceAttributes: resource }),
-          },
+      const review = await post<V1SubjectAccessReview>('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user, uid, groups,
+          ...(path !== undefined ? { nonResourceAttributes: { path, verb: resource.verb } } : { resourceAttributes: resource }),
         },
       });
       const status = review.status;
       return { allowed: status?.allowed === true, denied: status?.denied, reason: status?.reason, evaluationError: status?.evaluationError };
-    },
+    }),
   };
 }

@@ -5,10 +5,10 @@
 // one whose version has expired (410) starts over with a list, and that list reports a change
 // if the object moved or vanished meanwhile. The caller hears "it changed", never the object:
 // it reads the object itself, so there is one source of truth for its content.
-import type { Watch } from '@kubernetes/client-node';
+import type { Watcher } from './watch-stream.ts';
 
 export interface NamedObjectWatchOptions {
-  watcher: Watch;
+  watcher: Watcher;
   /** The collection's path, e.g. /api/v1/namespaces/ns/configmaps. */
   path: string;
   name: string;
@@ -27,7 +27,7 @@ const gone = 'absent';
 export function watchNamedObject(o: NamedObjectWatchOptions): () => void {
   const fieldSelector = `metadata.name=${o.name}`;
   let stopped = false;
-  let controller: AbortController | undefined;
+  let controller: { abort(): void } | undefined;
   let timer: NodeJS.Timeout | undefined;
   /** Where the next watch starts; '' means list first. */
   let resourceVersion = '';
@@ -70,8 +70,8 @@ export function watchNamedObject(o: NamedObjectWatchOptions): () => void {
       }, (err: unknown) => {
         controller = undefined;
         if (stopped) return;
-        // client-node gives up on a stream silent for 30 s: that is quiet, not broken.
-        const failed = err && (err as { name?: string }).name !== 'TimeoutError';
+        // A stream silent for 30 s ends without an error (watch-stream.ts): quiet, not broken.
+        const failed = Boolean(err);
         if (failed) {
           if ((err as { statusCode?: number }).statusCode === 410) resourceVersion = '';
           o.onError?.(err);

@@ -1,8 +1,9 @@
-// client-node builds a new undici Agent, so a new connection pool, for every request it
-// authenticates with TLS credentials. Every API call then pays a fresh TLS handshake (and the
-// API server a fresh connection): on 110 pods that was 3 s of the agent's CPU. Behind this
-// wrapper all calls share one pool per set of TLS credentials, as client-go's transport cache
-// does; when the credentials change (a rotated client certificate) the old pool is closed.
+// For client-node's generated API clients (the bench scripts' admin clients; the agent itself
+// goes through rest-client.ts, whose api-connection.ts pools the same way): client-node builds
+// a new undici Agent, so a new connection pool, for every request it authenticates with TLS
+// credentials. Every API call then pays a fresh TLS handshake (and the API server a fresh
+// connection). Behind this wrapper all calls share one pool per set of TLS credentials, as
+// client-go's transport cache does; when the credentials change the old pool is closed.
 import { createHash } from 'node:crypto';
 import type { RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';

@@ -4,9 +4,13 @@
 // deleted or expired), the request was denied, or its signer failed it.
 import { createHash, createPublicKey } from 'node:crypto';
 import type { RequestSubject } from '../../tls/certificate-requests.ts';
-import { CertificatesV1Api, Watch, type KubeConfig, type V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { KubeConfig, V1CertificateSigningRequest, V1CertificateSigningRequestList } from '@kubernetes/client-node';
 import { watchNamedObject } from '../api/named-object-watch.ts';
 import { statusOf } from '../api/kube-api.ts';
+import { createRestClient, type RestClient } from '../api/rest-client.ts';
+import { createWatcher } from '../api/watch-stream.ts';
+
+const csrs = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
 export interface CertificateAsk {
   csrPem: string;
@@ -44,7 +48,7 @@ function refusal(err: unknown, what: string): CertificateRequestFailed | undefin
 
 /** Files the request and resolves with the issued certificate's PEM once approved and signed. */
 export async function requestCertificate(kubeConfig: KubeConfig, ask: CertificateAsk, opts: { timeoutMs: number; onWaiting?: (name: string) => void }): Promise<string> {
-  const api = kubeConfig.makeApiClient(CertificatesV1Api);
+  const api = createRestClient(kubeConfig);
   const body: V1CertificateSigningRequest = {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
@@ -53,17 +57,17 @@ export async function requestCertificate(kubeConfig: KubeConfig, ask: Certificat
   };
   let name: string;
   try {
-    name = (await api.createCertificateSigningRequest({ body })).metadata!.name!;
+    name = (await api.send<V1CertificateSigningRequest>({ method: 'POST', path: csrs, body })).metadata!.name!;
   } catch (err) {
     // The same key's request from before a restart: wait for that one.
     if (statusOf(err) === 409 && ask.name) name = ask.name;
     else throw refusal(err, 'filing the certificate signing request') ?? new Error(`filing the certificate signing request: ${String(err)}`, { cause: err });
   }
   opts.onWaiting?.(name);
-  return awaitIssued(kubeConfig, api, name, opts.timeoutMs);
+  return awaitIssued(api, name, opts.timeoutMs);
 }
 
-function awaitIssued(kubeConfig: KubeConfig, api: CertificatesV1Api, name: string, timeoutMs: number): Promise<string> {
+function awaitIssued(api: RestClient, name: string, timeoutMs: number): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void) => {
@@ -75,7 +79,7 @@ function awaitIssued(kubeConfig: KubeConfig, api: CertificatesV1Api, name: strin
     };
     const check = async () => {
       try {
-        const csr = await api.readCertificateSigningRequest({ name });
+        const csr = await api.send<V1CertificateSigningRequest>({ method: 'GET', path: `${csrs}/${encodeURIComponent(name)}` });
         const conditions = csr.status?.conditions ?? [];
         const denied = conditions.find((c) => c.type === 'Denied' && c.status === 'True');
         if (denied) return finish(() => reject(new CertificateRequestFailed('Denied', `certificate signing request ${name} was denied (${denied.reason ?? ''}: ${denied.message ?? ''})`)));
@@ -89,11 +93,11 @@ function awaitIssued(kubeConfig: KubeConfig, api: CertificatesV1Api, name: strin
     };
     const timer = setTimeout(() => finish(() => reject(new CertificateRequestFailed('TimedOut', `certificate signing request ${name} was not approved and issued within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
     const stopWatch = watchNamedObject({
-      watcher: new Watch(kubeConfig),
-      path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+      watcher: createWatcher(api),
+      path: csrs,
       name,
       list: async (fieldSelector) => {
-        const list = await api.listCertificateSigningRequest({ fieldSelector });
+        const list = await api.send<V1CertificateSigningRequestList>({ method: 'GET', path: csrs, query: { fieldSelector } });
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
       },
       onChange: () => void check(),

@@ -3,21 +3,23 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { CoreV1Api, NodeV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { statusOf } from '../api/kube-api.ts';
+import { createRestClient } from '../api/rest-client.ts';
 
 interface KubeObject { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; [k: string]: unknown }
 
 type Create = (namespace: string, body: any) => Promise<unknown>;
 
 function creators(kubeConfig: KubeConfig): Record<string, Create> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const node = kubeConfig.makeApiClient(NodeV1Api);
+  const api = createRestClient(kubeConfig);
+  const inNamespace = (resource: string): Create => (namespace, body) =>
+    api.send({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`, body });
   return {
-    Pod: (namespace, body) => core.createNamespacedPod({ namespace, body }),
-    ConfigMap: (namespace, body) => core.createNamespacedConfigMap({ namespace, body }),
-    Secret: (namespace, body) => core.createNamespacedSecret({ namespace, body }),
-    RuntimeClass: (_namespace, body) => node.createRuntimeClass({ body }),
+    Pod: inNamespace('pods'),
+    ConfigMap: inNamespace('configmaps'),
+    Secret: inNamespace('secrets'),
+    RuntimeClass: (_namespace, body) => api.send({ method: 'POST', path: '/apis/node.k8s.io/v1/runtimeclasses', body }),
   };
 }
 
