@@ -23,6 +23,8 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--node-labels <k=v,...>', 'labels to add to the Node at registration')
     .option('--register-with-taints <k=v:Effect,...>', 'taints to add to the Node at registration')
     .option('--max-pods <n>', 'pods this node admits at most (default 110)')
+    .option('--kube-api-qps <n>', 'requests a second to the API server, watches aside (default 50; 0 = client-go default 5)')
+    .option('--kube-api-burst <n>', 'requests that may go at once above --kube-api-qps (default 100; 0 = client-go default 10)')
     .option('--node-ip <ip>', 'the node InternalIP (default: first non-loopback IPv4)')
     .option('--address <ip>', 'bind address of the node API server (default 0.0.0.0)')
     .option('--port <port>', 'node API server port (default 10250; 0 = ephemeral)')

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './api/kubeconfig.ts';
 import type { Command } from 'commander';
 import { ConfigError } from './config/config-error.ts';
 import { resolveAgentConfig, type AgentFlags } from './config/resolve-config.ts';
@@ -26,6 +26,8 @@ interface DevFlags {
   logLevel?: string;
   v?: string;
   maxPods?: string;
+  kubeApiQps?: string;
+  kubeApiBurst?: string;
   config?: string;
   examples: boolean;
 }
@@ -41,6 +43,8 @@ export function registerDevCommand(program: Command): void {
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error')
     .option('--v <level>', 'klog-style verbosity (0-10)')
     .option('--max-pods <n>', 'pods the node admits at most (default 110), for experiments with many pods')
+    .option('--kube-api-qps <n>', "the agent's requests a second to the API server (default 50; 0 = client-go default 5)")
+    .option('--kube-api-burst <n>', "the agent's burst above --kube-api-qps (default 100; 0 = client-go default 10)")
     .option('--config <file>', "the agent's KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it")
     .option('--no-examples', 'do not apply manifests/examples')
     .action(async (flags: DevFlags) => {
@@ -49,7 +53,10 @@ export function registerDevCommand(program: Command): void {
       try {
         if (flags.runtime !== 'sim' && flags.runtime !== 'containerd') throw new ConfigError('--runtime', `"${flags.runtime}" is not sim or containerd`);
         port = parseInteger('--port', flags.port, 0, 65535);
-        agentFlags = { hostnameOverride: flags.hostnameOverride, logLevel: flags.logLevel, v: flags.v, maxPods: flags.maxPods, config: flags.config };
+        agentFlags = {
+          hostnameOverride: flags.hostnameOverride, logLevel: flags.logLevel, v: flags.v, maxPods: flags.maxPods, config: flags.config,
+          kubeApiQps: flags.kubeApiQps, kubeApiBurst: flags.kubeApiBurst,
+        };
         resolveAgentConfig(agentFlags);
       } catch (err) {
         if (err instanceof ConfigError) program.error(`error: ${err.message}`, { exitCode: 2, code: 'mini-kubelet.config' });

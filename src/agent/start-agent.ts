@@ -17,6 +17,7 @@ import type { ContainerDevices } from '../device/container-devices.ts';
 import type { ActivePod } from '../device/device-manager.ts';
 import type { PodVolumeManager } from '../volume/pod-volumes.ts';
 import { generatePodStatus } from './pod-status/generate-pod-status.ts';
+import { apiThrottle } from './api/api-rate-limit.ts';
 import { createKubeApi, type KubeApi } from './api/kube-api.ts';
 import { loadKubeconfigFile } from './api/kubeconfig.ts';
 import { clientCertificateManager, ensureClientCredentials } from './certificates/client-bootstrap.ts';
@@ -239,7 +240,10 @@ function connectToApiServer(config: AgentConfig, deps: AgentDeps): Composition {
   mkdirSync(config.rootDir, { recursive: true });
   const kubeConfig = deps.kubeConfig ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
   const api: KubeApi | undefined = kubeConfig
-    ? createKubeApi(kubeConfig, { onWatchError: (what, err) => logger.debug({ what, err }, 'watch failed; retrying') })
+    ? createKubeApi(kubeConfig, {
+      onWatchError: (what, err) => logger.debug({ what, err }, 'watch failed; retrying'),
+      throttle: apiThrottle(config.kubeAPIQPS, config.kubeAPIBurst),
+    })
     : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
   return { config, deps, logger, registry: new PodRegistry(), api, kubeConfig, statusManager: new StatusManager(api, logger),

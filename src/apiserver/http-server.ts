@@ -34,6 +34,18 @@ export interface RequestPipeline {
   kubelets: KubeletClient;
   /** metrics.k8s.io: NodeMetrics and PodMetrics from the nodes' /metrics/resource. */
   metrics: MetricsApi;
+  /** Told of every authenticated request as it arrives (tests and benchmarks count a client's calls). */
+  onRequest?: (r: ObservedRequest) => void;
+}
+
+export interface ObservedRequest {
+  method: string;
+  path: string;
+  /** The query string without "?" ('' when none). */
+  query: string;
+  user: string;
+  /** performance.now() when the request was authenticated. */
+  atMs: number;
 }
 
 const healthPaths = /^\/(healthz|livez|readyz)(\/.*)?$/;
@@ -52,6 +64,7 @@ export function createRequestListener(pipeline: RequestPipeline, log: Logger) {
     res.on('finish', () => log.debug({ method: req.method, path: url.pathname, query: url.search, user: user?.name, code: res.statusCode, ms: Date.now() - started }, 'request'));
     (async () => {
       user = await pipeline.authenticator.authenticate(req);
+      pipeline.onRequest?.({ method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), user: user.name, atMs: performance.now() });
       const attributes = requestAttributes(user, req.method ?? 'GET', url);
       const decision = pipeline.authorizer.authorize(attributes);
       if (decision.decision !== 'allow') throw forbiddenRequest(attributes, decision.reason);

@@ -14,7 +14,7 @@ import { RequestAuthenticator } from './auth/authenticator.ts';
 import { createAuthorizer, ensureBootstrapPolicy } from './auth/authorizer-chain.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { adminUser, createClusterPki } from './cluster-pki.ts';
-import { createRequestListener } from './http-server.ts';
+import { createRequestListener, type ObservedRequest } from './http-server.ts';
 import { createUpgradeListener } from './pod-streams.ts';
 import type { FieldValidation } from './unknown-fields.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
@@ -58,6 +58,8 @@ export interface ApiServerOptions {
   defaultFieldValidation?: FieldValidation;
   /** Lifetime of the certificates the CSR signer issues (kube-controller-manager --cluster-signing-duration, default 1 year). */
   clusterSigningDurationMs?: number;
+  /** Told of every authenticated request as it arrives. */
+  onRequest?: (r: ObservedRequest) => void;
 }
 
 export interface RunningApiServer {
@@ -107,6 +109,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     tokenRequests: new TokenRequests(resources, tokens, opts.minTokenExpirationSeconds),
     kubelets,
     metrics: new MetricsApi(store, kubelets, log.child({ component: 'metrics-api' })),
+    ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
   }, log);
   // Client certificates are asked for, not required: they are checked per request, so that a
   // bad one is a 401 Status and no certificate at all is anonymous, as kube-apiserver does.

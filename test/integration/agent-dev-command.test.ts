@@ -88,3 +88,9 @@ test('dev refuses a bad --max-pods with exit code 2 and the flag named', { timeo
   assert.equal(err?.code, 2);
   assert.match(String(err?.stderr), /--max-pods/);
 });
+
+test('dev refuses a negative --kube-api-qps with exit code 2 and the flag named', { timeout: 30_000 }, async () => {
+  const err = await run(process.execPath, [bin, 'dev', '--port', '0', '--kube-api-qps', '-5'], { timeout: 20_000 }).then(() => undefined, (e) => e as { code?: number; stderr?: string });
+  assert.equal(err?.code, 2);
+  assert.match(String(err?.stderr), /--kube-api-qps/);
+});

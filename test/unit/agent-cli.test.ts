@@ -33,6 +33,8 @@ const cases: Array<[string, string[], RegExp]> = [
   ['a non-boolean --anonymous-auth', ['--anonymous-auth=perhaps'], /--anonymous-auth: "perhaps" is not true or false/],
   ['a serving certificate without its key', ['--tls-cert-file', '/x.crt'], /together/],
   ['a missing config file', ['--config', join(dir, 'absent.yaml')], /--config: cannot read/],
+  ['a negative --kube-api-qps', ['--kube-api-qps=-1'], /--kube-api-qps: "-1" is not an integer in \[0, 2147483647\]/],
+  ['a --kube-api-burst that is not a number', ['--kube-api-burst', 'many'], /--kube-api-burst: "many" is not an integer/],
   ['an unsafe sysctl not known to be namespaced', ['--allowed-unsafe-sysctls', 'net.*', '--allowed-unsafe-sysctls=kernel.panic'], /--allowed-unsafe-sysctls: the sysctl "kernel.panic" is not known to be namespaced/],
 ];
 

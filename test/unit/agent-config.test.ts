@@ -20,6 +20,8 @@ test('defaults follow the kubelet', () => {
   assert.equal(config.healthzPort, 10248);
   assert.equal(config.kubeconfig, undefined);
   assert.equal(config.networkMode, 'runtime');
+  // Pod syncs at once: 8 held 5,000 pods' starts (and 1 s kill waits on delete) in a queue.
+  assert.equal(config.maxParallelSyncs, 64);
 });
 
 test('node name comes from --hostname-override, lower-cased', () => {
@@ -53,6 +55,21 @@ test('the config file sets fields under kubelet names and flags override it', ()
   assert.equal(config.intervals.leaseDurationSeconds, 20);
   assert.equal(config.intervals.leaseRenewMs, 5_000);
   assert.deepEqual(ignoredFileFields, ['clusterDNS']);
+});
+
+test('--kube-api-qps and --kube-api-burst: the kubelet\'s defaults 50 and 100; from the file as kubeAPIQPS and kubeAPIBurst, flags override', () => {
+  const table: Array<[string, AgentFlags, string | undefined, number, number]> = [
+    ['defaults', {}, undefined, 50, 100],
+    ['flags', { kubeApiQps: '5', kubeApiBurst: '1' }, undefined, 5, 1],
+    ['zero stays zero (the limiter reads it as client-go\'s defaults)', { kubeApiQps: '0', kubeApiBurst: '0' }, undefined, 0, 0],
+    ['file', {}, `${header}kubeAPIQPS: 1000\nkubeAPIBurst: 2000\n`, 1000, 2000],
+    ['flag over file', { kubeApiQps: '7' }, `${header}kubeAPIQPS: 1000\nkubeAPIBurst: 2000\n`, 7, 2000],
+  ];
+  for (const [name, flags, file, qps, burst] of table) {
+    const { config, ignoredFileFields } = resolve(flags, file);
+    assert.deepEqual([config.kubeAPIQPS, config.kubeAPIBurst], [qps, burst], name);
+    assert.deepEqual(ignoredFileFields, [], name);
+  }
 });
 
 test('node API security defaults are KubeletConfiguration v1beta1\'s: no anonymous, token webhook, Webhook authorization', () => {
@@ -119,6 +136,12 @@ const rejected: Array<[string, AgentFlags, string | undefined, RegExp]> = [
   ['a bare * for unsafe sysctls', { allowedUnsafeSysctls: ['*'] }, undefined, /--allowed-unsafe-sysctls: the sysctl "\*" is not known to be namespaced/],
   ['a malformed unsafe sysctl', { allowedUnsafeSysctls: ['Kernel.Msg*'] }, undefined, /--allowed-unsafe-sysctls: sysctl "Kernel.Msg\*" must have/],
   ['unsafe sysctls in the file that are not a list', {}, `${header}allowedUnsafeSysctls: "net.*"\n`, /^allowedUnsafeSysctls: must be a list of strings/],
+  ['a negative --kube-api-qps', { kubeApiQps: '-1' }, undefined, /^--kube-api-qps: "-1" is not an integer in \[0, 2147483647\]/],
+  ['a fractional --kube-api-qps (int32, as the kubelet\'s)', { kubeApiQps: '2.5' }, undefined, /^--kube-api-qps: "2.5" is not an integer/],
+  ['a negative --kube-api-burst', { kubeApiBurst: '-3' }, undefined, /^--kube-api-burst: "-3"/],
+  ['a --kube-api-burst past int32', { kubeApiBurst: '2147483648' }, undefined, /^--kube-api-burst/],
+  ['a negative kubeAPIQPS in the file', {}, `${header}kubeAPIQPS: -1\n`, /^kubeAPIQPS: "-1" is not an integer in \[0,/],
+  ['a kubeAPIBurst in the file that is a string', {}, `${header}kubeAPIBurst: "10"\n`, /^kubeAPIBurst: must be an integer, got string/],
   ['an unsafe sysctl in the file not known to be namespaced', {}, `${header}allowedUnsafeSysctls: [kernel.panic]\n`, /^allowedUnsafeSysctls: the sysctl "kernel.panic"/],
 ];
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { createEventRecorder } from '../../src/agent/events/event-recorder.ts';
+import { createEventRecorder, rememberedEvents } from '../../src/agent/events/event-recorder.ts';
 import type { KubeApi } from '../../src/agent/api/kube-api.ts';
 import { pollFor } from '../../src/world/wait.ts';
 
@@ -43,4 +43,33 @@ test('past 10 different messages of one reason, the rest are combined into one e
   assert.deepEqual(patches.map((p) => [p.name, p.patch.count, p.patch.message]), [11, 12, 13].map((i, n) =>
     [unhealthy[10]!.metadata!.name, n + 2, `(combined from similar events): Readiness probe failed: attempt ${i}`]));
   assert.ok(created.some((e) => e.reason === 'Pulled'));
+});
+
+test('a pod with a 253-character name still gets events: the event name is cut to a valid DNS subdomain', async () => {
+  // Found by the pod-spec fuzzer (npm run fuzz -- --seed 2 --only 4): "<pod name>.<hex>" passed 253
+  // characters, the API refused every event, and the pod sat Pending with nothing saying why.
+  // A '-' right where the cut falls (236 characters + "." + 16 hex digits): it must not end a label.
+  const long = `fz4.${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(39)}-${'d'.repeat(17)}`;
+  assert.equal(long.length, 253);
+  const { api, created } = fakeApi();
+  const rec = createEventRecorder(api, 'node-a', pino({ level: 'silent' }));
+  rec.record({ metadata: { name: long, namespace: 'default', uid: 'u2' } }, { type: 'Warning', reason: 'FailedMount', message: 'secret "x" not found' });
+  await pollFor(() => created.length === 1, { timeoutMs: 5000, intervalMs: 10, what: 'the event' });
+  const name = created[0]!.metadata!.name!;
+  assert.ok(name.length <= 253, `${name.length} characters`);
+  assert.match(name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
+  assert.equal(created[0]!.involvedObject.name, long, 'the pod is named in full where it matters');
+});
+
+test('past 4096 remembered events the oldest is forgotten: its repeat is a new event, a recent one\'s still a count', async () => {
+  const { api, created, patches } = fakeApi();
+  const rec = createEventRecorder(api, 'node-a', pino({ level: 'silent' }), { qps: 1e9, burst: 1e9 });
+  const podNo = (i: number): V1Pod => ({ metadata: { name: `p${i}`, namespace: 'default', uid: `u${i}` } });
+  const started = { type: 'Normal', reason: 'Started', message: 'Started container app', container: 'app' } as const;
+  for (let i = 0; i <= rememberedEvents; i++) rec.record(podNo(i), started);
+  rec.record(podNo(0), started);
+  rec.record(podNo(rememberedEvents), started);
+  await pollFor(() => created.length + patches.length === rememberedEvents + 3, { timeoutMs: 20_000, intervalMs: 10, what: 'all recorded' });
+  assert.equal(created.length, rememberedEvents + 2, 'pod 0 was forgotten: a new event');
+  assert.deepEqual(patches.map((p) => p.name), [created.at(-2)!.metadata!.name], 'the newest one is counted');
 });

@@ -12,7 +12,7 @@ import { ownershipMode } from '../../src/volume/ownership.ts';
 import { effectiveSubPath, resolveSubPath } from '../../src/volume/sub-path.ts';
 import { tokenRefreshAt } from '../../src/volume/service-account-tokens.ts';
 import { memoryVolumeBytes } from '../../src/volume/memory-medium.ts';
-import { parseMountInfo } from '../../src/volume/mount-table.ts';
+import { isTmpfsMountPoint, mountsUnderIn, parseMountInfo } from '../../src/volume/mount-table.ts';
 import { claimedHostPath } from '../../src/volume/persistent-volume-claim.ts';
 import { containerMounts } from '../../src/volume/container-mounts.ts';
 import { ObjectWatches, referencedObjects } from '../../src/volume/object-watches.ts';
@@ -134,6 +134,40 @@ test('memory volume size: pod memory limit, else the node\'s; sizeLimit when sma
 test('mountinfo: mount point unescaped, type after the separator', () => {
   const text = '36 35 98:0 / /mnt/a\\040b rw,noatime master:1 - tmpfs tmpfs rw,size=1024k\n37 35 98:0 / /proc rw - proc proc rw\n';
   assert.deepEqual(parseMountInfo(text), [{ mountPoint: '/mnt/a b', fsType: 'tmpfs' }, { mountPoint: '/proc', fsType: 'proc' }]);
+});
+
+test('mountinfo: the mounts at or under a directory, deepest first, from the lines that name it', () => {
+  const text = [
+    '36 35 0:40 / /r/pods/u1/volumes/kubernetes.io~projected/kube-api-access rw - tmpfs tmpfs rw',
+    '37 35 0:41 / /r/pods/u1/volumes/kubernetes.io~secret/s rw - tmpfs tmpfs rw',
+    '38 35 0:42 / /r/pods/u10/volumes/kubernetes.io~secret/s rw - tmpfs tmpfs rw',
+    '39 35 0:43 / /r/pods/u1 rw - tmpfs tmpfs rw',
+    '40 35 0:44 / /r/my\\040root/pods/u2/volumes/v rw - tmpfs tmpfs rw',
+    '41 35 98:0 /r/pods/u1 /elsewhere rw - ext4 /dev/vda rw',
+    '',
+  ].join('\n');
+  const table: Array<[dir: string, want: string[]]> = [
+    ['/r/pods/u1', ['/r/pods/u1/volumes/kubernetes.io~projected/kube-api-access', '/r/pods/u1/volumes/kubernetes.io~secret/s', '/r/pods/u1']],
+    // A sibling whose name starts the same is not under it; a mount whose root (field 4) names it is not either.
+    ['/r/pods/u10', ['/r/pods/u10/volumes/kubernetes.io~secret/s']],
+    ['/r/my root/pods/u2', ['/r/my root/pods/u2/volumes/v']],
+    ['/r/pods/u3', []],
+  ];
+  for (const [dir, want] of table) assert.deepEqual(mountsUnderIn(text, dir).map((m) => m.mountPoint), want, dir);
+});
+
+test('a tmpfs mount point is told from a plain directory by its device and statfs type', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tmpfs-check-'));
+  try {
+    assert.equal(await isTmpfsMountPoint(dir), false, 'a new directory');
+    assert.equal(await isTmpfsMountPoint(join(dir, 'absent')), false, 'a path that does not exist');
+    assert.equal(await isTmpfsMountPoint('/proc'), false, 'a mount point that is not tmpfs');
+    assert.equal(await isTmpfsMountPoint('/'), false, 'the root');
+    const shm = await stat('/dev/shm').then(() => true, () => false);
+    if (shm) assert.equal(await isTmpfsMountPoint('/dev/shm'), parseMountInfo(await import('node:fs').then((fs) => fs.readFileSync('/proc/self/mountinfo', 'utf8'))).some((m) => m.mountPoint === '/dev/shm' && m.fsType === 'tmpfs'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 function sources(pvcs: Record<string, V1PersistentVolumeClaim>, pvs: Record<string, V1PersistentVolume>): VolumeSources {

@@ -19,6 +19,16 @@ function allocatableOf(node: V1Node): Record<string, number> {
   return out;
 }
 
+/** podRequests per pod spec, computed once: every admission sums the requests of every admitted
+ * pod, thousands on a big node. Keyed by the spec object, which a pod update replaces. */
+const requestsOfSpec = new WeakMap<object, Record<string, number>>();
+function cachedRequests(pod: V1Pod): Record<string, number> {
+  if (!pod.spec) return podRequests(pod);
+  let r = requestsOfSpec.get(pod.spec);
+  if (!r) requestsOfSpec.set(pod.spec, r = podRequests(pod));
+  return r;
+}
+
 function rejected(reason: string, message: string): AdmitResult {
   return { admitted: false, reason, message };
 }
@@ -80,7 +90,8 @@ export function admitPod(
   const requested = podRequests(pod);
   const used: Record<string, number> = {};
   for (const p of admittedPods) {
-    for (const [name, v] of Object.entries(podRequests(p))) used[name] = (used[name] ?? 0) + v;
+    const r = cachedRequests(p);
+    for (const name in r) used[name] = (used[name] ?? 0) + r[name]!;
   }
   const order = ['cpu', 'memory', 'ephemeral-storage', ...Object.keys(requested).filter((n) => !['cpu', 'memory', 'ephemeral-storage'].includes(n)).sort()];
   for (const name of order) {

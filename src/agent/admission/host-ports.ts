@@ -20,6 +20,9 @@ function overlaps(a: HostPort, b: HostPort): boolean {
 }
 
 export function hostPortConflict(pod: V1Pod, others: readonly V1Pod[]): HostPort | undefined {
+  // Most pods bind no host port: then the other pods' ports need not be looked at (thousands of them).
+  const wanted = hostPortsOf(pod);
+  if (!wanted.length) return undefined;
   const taken = others.flatMap(hostPortsOf);
-  return hostPortsOf(pod).find((want) => taken.some((t) => overlaps(want, t)));
+  return wanted.find((want) => taken.some((t) => overlaps(want, t)));
 }

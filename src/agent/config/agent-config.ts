@@ -94,6 +94,10 @@ export interface AgentConfig {
   runtimeRequestTimeoutMs: number;
   /** Pod syncs running at once across pods. */
   maxParallelSyncs: number;
+  /** Requests a second to the API server, and how many may go at once after a quiet spell
+   * (kubelet kubeAPIQPS / kubeAPIBurst; 0 means client-go's defaults, 5 and 10). */
+  kubeAPIQPS: number;
+  kubeAPIBurst: number;
   intervals: AgentIntervals;
 }
 
@@ -142,6 +146,11 @@ export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
   cniConfDir: '/etc/cni/net.d',
   cniBinDir: '/opt/cni/bin',
   runtimeRequestTimeoutMs: 2 * 60_000,
-  maxParallelSyncs: 8,
+  // Pod syncs at once. The kubelet has no bound (a goroutine per pod); 8 queued a 5,000-pod start
+  // behind each other, and every deletion held a slot through its grace period.
+  maxParallelSyncs: 64,
+  // The kubelet's defaults since 1.27.
+  kubeAPIQPS: 50,
+  kubeAPIBurst: 100,
   intervals: defaultIntervals,
 };

@@ -38,6 +38,8 @@ export interface KubeletConfigFile {
   allowedUnsafeSysctls?: string[];
   rotateCertificates?: boolean;
   serverTLSBootstrap?: boolean;
+  kubeAPIQPS?: number;
+  kubeAPIBurst?: number;
   /** Kubelet fields present in the file that this agent does not implement. */
   ignored: string[];
 }
@@ -46,11 +48,13 @@ const kubeletFieldsNotImplemented = new Set([
   'cgroupDriver', 'cgroupRoot', 'clusterDNS', 'clusterDomain',
   'containerLogMaxSize', 'containerLogMaxFiles', 'cpuManagerPolicy', 'evictionHard', 'evictionSoft',
   'failSwapOn', 'featureGates', 'imageGCHighThresholdPercent', 'imageGCLowThresholdPercent',
-  'kubeAPIBurst', 'kubeAPIQPS', 'memorySwap', 'readOnlyPort', 'resolvConf',
+  'memorySwap', 'readOnlyPort', 'resolvConf',
   'serializeImagePulls', 'maxParallelImagePulls', 'tlsCipherSuites', 'tlsMinVersion',
   'volumeStatsAggPeriod', 'enableServer', 'shutdownGracePeriod', 'shutdownGracePeriodCriticalPods',
   'systemReserved', 'kubeReserved', 'enforceNodeAllocatable', 'hairpinMode', 'podPidsLimit', 'protectKernelDefaults',
 ]);
+
+const int32Max = 2 ** 31 - 1;
 
 type Reader = (field: string, value: unknown, out: KubeletConfigFile) => void;
 
@@ -96,6 +100,9 @@ const readers: Record<string, Reader> = {
   kind: () => {},
   apiVersion: () => {},
   maxPods: int('maxPods', 1),
+  // int32 in KubeletConfiguration v1beta1; negative values are refused, as the kubelet's validation does.
+  kubeAPIQPS: int('kubeAPIQPS', 0, int32Max),
+  kubeAPIBurst: int('kubeAPIBurst', 0, int32Max),
   staticPodPath: str('staticPodPath'),
   healthzPort: int('healthzPort', 0, 65535),
   healthzBindAddress: str('healthzBindAddress'),

@@ -48,6 +48,8 @@ export interface AgentFlags {
   authorizationMode?: string;
   authorizationWebhookCacheAuthorizedTtl?: string;
   authorizationWebhookCacheUnauthorizedTtl?: string;
+  kubeApiQps?: string;
+  kubeApiBurst?: string;
 }
 
 const logLevels: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -102,6 +104,8 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
     if (f.allowedUnsafeSysctls !== undefined) c.allowedUnsafeSysctls = f.allowedUnsafeSysctls;
     if (f.rotateCertificates !== undefined) c.rotateCertificates = f.rotateCertificates;
     if (f.serverTLSBootstrap !== undefined) c.rotateServerCertificates = f.serverTLSBootstrap;
+    if (f.kubeAPIQPS !== undefined) c.kubeAPIQPS = f.kubeAPIQPS;
+    if (f.kubeAPIBurst !== undefined) c.kubeAPIBurst = f.kubeAPIBurst;
   }
 
   if (flags.kubeconfig !== undefined) c.kubeconfig = flags.kubeconfig;
@@ -117,6 +121,9 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
   if (flags.nodeLabels !== undefined) c.nodeLabels = parseLabels('--node-labels', flags.nodeLabels);
   if (flags.registerWithTaints !== undefined) c.registerWithTaints = parseTaints('--register-with-taints', flags.registerWithTaints);
   if (flags.maxPods !== undefined) c.maxPods = parseInteger('--max-pods', flags.maxPods, 1);
+  // int32 flags in the kubelet; negative values are refused, as its validation does.
+  if (flags.kubeApiQps !== undefined) c.kubeAPIQPS = parseInteger('--kube-api-qps', flags.kubeApiQps, 0, 2 ** 31 - 1);
+  if (flags.kubeApiBurst !== undefined) c.kubeAPIBurst = parseInteger('--kube-api-burst', flags.kubeApiBurst, 0, 2 ** 31 - 1);
   if (flags.nodeIp !== undefined) c.nodeIP = flags.nodeIp;
   if (flags.port !== undefined) c.port = parseInteger('--port', flags.port, 0, 65535);
   if (flags.address !== undefined) c.address = flags.address;

@@ -14,16 +14,43 @@ import { apiTime } from '../api/api-time.ts';
 const aggregationWindowMs = 10 * 60_000;
 /** Distinct messages of one object and reason in the window before the rest are combined. */
 const similarEventsBeforeCombining = 10;
+/** Events (and similar-event groups) remembered at most, oldest forgotten first: the kubelet's
+ * correlator keeps an LRU cache of 4096. */
+export const rememberedEvents = 4096;
+
+/**
+ * Drops what can no longer be folded into: entries past the window, and the oldest beyond
+ * rememberedEvents. The maps are kept in order of firstMs (an entry is re-inserted when it
+ * starts anew), so only the front is looked at: a node with thousands of pods records
+ * thousands of events, and walking them all for each one was most of the agent's work.
+ */
+function forgetOld(entries: Map<string, { firstMs: number }>, nowMs: number): void {
+  for (const [k, v] of entries) {
+    if (entries.size <= rememberedEvents && nowMs - v.firstMs < aggregationWindowMs) return;
+    entries.delete(k);
+  }
+}
 
 export interface EventRecorder {
   record(pod: V1Pod, event: PodEvent): void;
 }
 
+/** Longest object name the API takes (a DNS subdomain). */
+const maxNameLength = 253;
+
+/** "<pod name>.<suffix>", the pod name cut so the whole stays a valid name: a pod may use all 253
+ * characters, and the API would refuse every event about it. The cut name never ends a label
+ * with '-' or '.'; involvedObject carries the full name. */
+export function eventName(podName: string, suffix: string): string {
+  const prefix = podName.slice(0, maxNameLength - suffix.length - 1).replace(/[-.]+$/, '');
+  return prefix ? `${prefix}.${suffix}` : suffix;
+}
+
 export const discardEvents: EventRecorder = { record: () => {} };
 
-export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logger): EventRecorder {
+export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logger, limit: { qps: number; burst: number } = { qps: 50, burst: 100 }): EventRecorder {
   // The kubelet's defaults (eventRecordQPS 50, eventBurst 100): probes alone can send several a second.
-  const bucket = new TokenBucket(50, 100);
+  const bucket = new TokenBucket(limit.qps, limit.burst);
   const seen = new Map<string, { name: string; namespace: string; count: number; firstMs: number }>();
   /** Per object and reason: the distinct messages seen in the window, and when it began. */
   const similar = new Map<string, { messages: Set<string>; firstMs: number }>();
@@ -34,17 +61,18 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
     const fieldPath = e.container ? `spec.containers{${e.container}}` : undefined;
     const similarKey = [pod.metadata?.uid, fieldPath, e.type, e.reason].join('\0');
     let group = similar.get(similarKey);
-    if (!group || nowMs - group.firstMs >= aggregationWindowMs) similar.set(similarKey, group = { messages: new Set(), firstMs: nowMs });
+    if (!group || nowMs - group.firstMs >= aggregationWindowMs) {
+      // Deleted first so that it moves to the end: both maps stay in order of firstMs.
+      similar.delete(similarKey);
+      similar.set(similarKey, group = { messages: new Set(), firstMs: nowMs });
+    }
     const combine = !group.messages.has(e.message) && group.messages.size >= similarEventsBeforeCombining;
     if (!combine) group.messages.add(e.message);
     const message = combine ? `(combined from similar events): ${e.message}` : e.message;
     const key = combine ? `${similarKey}\0combined` : [similarKey, e.message].join('\0');
     const now = new Date(nowMs);
-    if (seen.size > 1000) {
-      // Keep memory bounded: events past the window can no longer be folded into.
-      for (const [k, v] of seen) if (nowMs - v.firstMs >= aggregationWindowMs) seen.delete(k);
-      for (const [k, v] of similar) if (nowMs - v.firstMs >= aggregationWindowMs) similar.delete(k);
-    }
+    forgetOld(seen, nowMs);
+    forgetOld(similar, nowMs);
     const prior = seen.get(key);
     await bucket.take();
     if (prior && nowMs - prior.firstMs < aggregationWindowMs) {
@@ -52,7 +80,7 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
       await api.patchEvent(prior.namespace, prior.name, { count: prior.count, lastTimestamp: apiTime(now), ...(combine ? { message } : {}) });
       return;
     }
-    const name = `${pod.metadata?.name}.${(nowMs * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`;
+    const name = eventName(pod.metadata?.name ?? '', (nowMs * 1e6 + Math.floor(Math.random() * 1e6)).toString(16));
     const body: CoreV1Event = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -72,6 +100,7 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
       count: 1,
     };
     await api.createEvent(body);
+    seen.delete(key);
     seen.set(key, { name, namespace, count: 1, firstMs: nowMs });
   }
 

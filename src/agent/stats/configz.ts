@@ -38,6 +38,8 @@ export function kubeletConfigz(config: AgentConfig): { kubeletconfig: Record<str
     nodeLeaseDurationSeconds: i.leaseDurationSeconds,
     runtimeRequestTimeout: goDuration(config.runtimeRequestTimeoutMs),
     maxPods: config.maxPods,
+    kubeAPIQPS: config.kubeAPIQPS,
+    kubeAPIBurst: config.kubeAPIBurst,
     containerRuntimeEndpoint: config.containerRuntimeEndpoint,
     ...(config.imageServiceEndpoint ? { imageServiceEndpoint: config.imageServiceEndpoint } : {}),
     registerNode: config.kubeconfig !== undefined,

@@ -1,6 +1,7 @@
 // The status manager: the one writer of pods/status. It keeps the newest status per pod,
 // patches only when it differs from what was last written, coalesces updates that arrive
-// while a patch waits (batching per pod), and spends API calls under a QPS bound.
+// while a patch waits (batching per pod). Its patches wait for the API client's rate limit
+// (--kube-api-qps), as the kubelet's do; a bound of its own is only for tests.
 // Static pods' statuses go to their mirror pods (same namespace and name).
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ interface Entry {
 }
 
 export interface StatusManagerOptions {
+  /** A limit of its own on top of the API client's (default none). */
   qps?: number;
   burst?: number;
   /** Delay before retrying a failed patch (e.g. a mirror pod not created yet). */
@@ -27,14 +29,14 @@ export interface StatusManagerOptions {
 export class StatusManager {
   private readonly entries = new Map<string, Entry>();
   private readonly dirty = new Set<string>();
-  private readonly bucket: TokenBucket;
+  private readonly bucket: TokenBucket | undefined;
   private readonly retryMs: number;
   private draining: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly api: KubeApi | undefined, private readonly logger: Logger, opts: StatusManagerOptions = {}) {
-    this.bucket = new TokenBucket(opts.qps ?? 50, opts.burst ?? 100);
+    this.bucket = opts.qps !== undefined ? new TokenBucket(opts.qps, opts.burst ?? opts.qps) : undefined;
     this.retryMs = opts.retryMs ?? 1000;
   }
 
@@ -86,7 +88,7 @@ export class StatusManager {
       const entry = this.entries.get(uid);
       if (!entry || statusEqual(entry.written, entry.wanted)) continue;
       const wanted = entry.wanted;
-      await this.bucket.take();
+      await this.bucket?.take();
       try {
         await this.api!.patchPodStatus(entry.namespace, entry.name, statusMergePatch(entry.written, wanted));
         entry.written = wanted;

@@ -2,7 +2,7 @@
 // node ← pod ← secret / configmap / persistentvolumeclaim / serviceaccount, and
 // node ← pod ← pvc ← pv (← secret). Mirror pods reach nothing but their node: a node creates
 // them itself, so they must not grant it anything. Computed from the store on each question
-// (only a node's own requests ask), from the pods of one namespace.
+// (only a node's own requests ask), from the pods of one namespace, read in place (not copied).
 import { resourceKey, resourceTypes } from '../registry.ts';
 import type { KubeObject, ObjectStore } from '../store.ts';
 
@@ -75,13 +75,17 @@ export function pvSecretRefs(pv: KubeObject): Array<{ namespace: string; name: s
   return refs.filter((r) => r?.name).map((r) => ({ namespace: r.namespace || claimNamespace, name: r.name! }));
 }
 
-/** Pods bound to the node in a namespace whose references may grant it access (mirror pods grant none). */
-function grantingPods(store: ObjectStore, nodeName: string, namespace: string): KubeObject[] {
-  return store.list(podKey, namespace).filter((p) => p.spec?.nodeName === nodeName && p.metadata.annotations?.[mirrorPodAnnotation] === undefined);
+/** Whether a pod bound to the node in the namespace, one whose references may grant it access
+ * (mirror pods grant none), passes the test. */
+function someGrantingPod(store: ObjectStore, nodeName: string, namespace: string, test: (pod: KubeObject) => boolean): boolean {
+  for (const p of store.scan(podKey, namespace)) {
+    if (p.spec?.nodeName === nodeName && p.metadata.annotations?.[mirrorPodAnnotation] === undefined && test(p)) return true;
+  }
+  return false;
 }
 
 function claimReaches(store: ObjectStore, nodeName: string, namespace: string, name: string): boolean {
-  return grantingPods(store, nodeName, namespace).some((p) => podClaimNames(p).includes(name));
+  return someGrantingPod(store, nodeName, namespace, (p) => podClaimNames(p).includes(name));
 }
 
 function volumeReaches(store: ObjectStore, nodeName: string, pv: KubeObject): boolean {
@@ -96,9 +100,9 @@ export function nodeReaches(store: ObjectStore, nodeName: string, kind: GraphKin
     case 'pod':
       return store.get(podKey, namespace, name)?.spec?.nodeName === nodeName;
     case 'serviceaccount':
-      return grantingPods(store, nodeName, namespace).some((p) => p.spec?.serviceAccountName === name);
+      return someGrantingPod(store, nodeName, namespace, (p) => p.spec?.serviceAccountName === name);
     case 'configmap':
-      return grantingPods(store, nodeName, namespace).some((p) => podConfigMapNames(p).includes(name));
+      return someGrantingPod(store, nodeName, namespace, (p) => podConfigMapNames(p).includes(name));
     case 'persistentvolumeclaim':
       return claimReaches(store, nodeName, namespace, name);
     case 'persistentvolume': {
@@ -106,7 +110,7 @@ export function nodeReaches(store: ObjectStore, nodeName: string, kind: GraphKin
       return !!pv && volumeReaches(store, nodeName, pv);
     }
     case 'secret':
-      if (grantingPods(store, nodeName, namespace).some((p) => podSecretNames(p).includes(name))) return true;
-      return store.list(pvKey).some((pv) => pvSecretRefs(pv).some((r) => r.namespace === namespace && r.name === name) && volumeReaches(store, nodeName, pv));
+      if (someGrantingPod(store, nodeName, namespace, (p) => podSecretNames(p).includes(name))) return true;
+      return [...store.scan(pvKey)].some((pv) => pvSecretRefs(pv).some((r) => r.namespace === namespace && r.name === name) && volumeReaches(store, nodeName, pv));
   }
 }
