@@ -11,6 +11,7 @@ import { DATA_DIR, writeAtomically, type Payload } from './atomic-writer.ts';
 import { containerMounts } from './container-mounts.ts';
 import { prepareHostPath } from './host-path.ts';
 import { memoryVolumeBytes } from './memory-medium.ts';
+import { payloadDigest } from './payload-digest.ts';
 import { isLikelyMountPoint, isTmpfsMountPoint, mountTmpfs, mountsUnder, unmount } from './mount-table.ts';
 import { ObjectWatches, referencedObjects } from './object-watches.ts';
 import { ownershipMode, ownershipSettled, setVolumeOwnership } from './ownership.ts';
@@ -60,6 +61,8 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
   const tokens = sources ? new ServiceAccountTokens(sources, clock, uid => refreshes.next(uid)) : undefined;
   const watches = sources ? new ObjectWatches(sources, uids => uids.forEach(uid => refreshes.next(uid))) : undefined;
   const ready = new Map<string, Map<string, ReadyVolume>>();
+  /** Pod UID → volume name → digest of the payload last written there (by this process). */
+  const writtenDigests = new Map<string, Map<string, string>>();
   const queues = new Map<string, Promise<unknown>>();
 
   if (!canMount) {
@@ -148,6 +151,8 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
         // Content first: a missing object fails before any directory exists.
         const payload = await contentPayload(pod, volume, plugin, fsGroup !== undefined);
         const dir = volumeDir(opts.rootDir, uid, plugin, volume.name);
+        const digest = payloadDigest(payload, applyOwnership);
+        if (wasReady && writtenDigests.get(uid)?.get(volume.name) === digest) return { path: dir, changed: false };
         await makeDir(dir, uid, made);
         let changed = false;
         if (!wasReady) await chmod(dir, EMPTY_DIR_MODE);
@@ -157,6 +162,9 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
           finalMode: applyOwnership ? m => ownershipMode(m, false, true) : undefined,
           setPermissions: applyOwnership ? () => setVolumeOwnership(dir, fsGroup, true) : undefined,
         });
+        let digests = writtenDigests.get(uid);
+        if (!digests) writtenDigests.set(uid, (digests = new Map()));
+        digests.set(volume.name, digest);
         return { path: dir, changed: changed || wrote };
       }
     }
@@ -228,6 +236,7 @@ export function createVolumeManager(opts: VolumeManagerOptions): PodVolumeManage
     tokens?.forget(uid);
     watches?.release(uid);
     ready.delete(uid);
+    writtenDigests.delete(uid);
     const dir = podVolumesDir(opts.rootDir, uid);
     const had = await exists(dir);
     await removeTree(dir);

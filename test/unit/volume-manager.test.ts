@@ -139,6 +139,22 @@ test('downward API labels follow the pod; setUp on an unchanged pod rewrites not
   assert.equal(await readFile(join(dir, 'labels'), 'utf8'), 'app="web"\ntier="front"');
 });
 
+test('a sync whose volume content is unchanged touches no file; a change is written', async (t) => {
+  const api = fakeApi();
+  const { manager } = await setup(t, api);
+  api.configMaps.set('app', { data: { k: 'v1' } });
+  const spec = pod('u9', [{ name: 'cfg', configMap: { name: 'app' } }]);
+  const dir = (await manager.setUp(spec)).paths.get('cfg')!;
+  // The resync of an unchanged pod does not even read the volume: the written set is remembered.
+  await rm(join(dir, '..data'));
+  await manager.setUp(spec);
+  await assert.rejects(readlink(join(dir, '..data')), { code: 'ENOENT' });
+  api.configMaps.set('app', { data: { k: 'v2' } });
+  api.change('app');
+  await manager.setUp(spec);
+  assert.equal(await readFile(join(dir, 'k'), 'utf8'), 'v2');
+});
+
 test('service-account token: requested bound to the pod, renewed when 80 % of its life has passed', async (t) => {
   const api = fakeApi(1);
   const requests: unknown[] = [];

@@ -6,7 +6,6 @@ import type { ObservedContainerState, RuntimePodStatus } from '../../cri/runtime
 import type { ContainerEventResponse } from '../../cri/types.ts';
 
 interface TalliedSandbox { uid: string; ready: boolean }
-interface TalliedContainer { sandboxId: string; state: ObservedContainerState }
 
 const STATE_OF: Record<string, ObservedContainerState> = {
   CONTAINER_CREATED: 'created', CONTAINER_RUNNING: 'running', CONTAINER_EXITED: 'exited',
@@ -16,15 +15,21 @@ export interface RunningCounts { pods: number; containers: Record<ObservedContai
 
 export class RunningTally {
   private sandboxes = new Map<string, TalliedSandbox>();
-  private containers = new Map<string, TalliedContainer>();
+  /** Container id → state, by sandbox id: an event replaces one sandbox's set. */
+  private containersOf = new Map<string, Map<string, ObservedContainerState>>();
+  // Kept as each change lands, so counts() costs nothing per event at thousands of pods.
+  private containerCounts: Record<ObservedContainerState, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
+  private readySandboxesOf = new Map<string, number>();
 
   /** A relist saw all of this. */
   relisted(pods: readonly RuntimePodStatus[]): void {
     this.sandboxes = new Map();
-    this.containers = new Map();
+    this.containersOf = new Map();
+    this.containerCounts = { created: 0, running: 0, exited: 0, unknown: 0 };
+    this.readySandboxesOf = new Map();
     for (const p of pods) {
-      for (const s of p.sandboxes) this.sandboxes.set(s.id, { uid: p.uid, ready: s.state === 'ready' });
-      for (const c of p.containers) this.containers.set(c.id, { sandboxId: c.sandboxId, state: c.state });
+      for (const s of p.sandboxes) this.setSandbox(s.id, { uid: p.uid, ready: s.state === 'ready' });
+      for (const c of p.containers) this.setContainer(c.sandboxId, c.id, c.state);
     }
   }
 
@@ -33,20 +38,42 @@ export class RunningTally {
     const sandbox = event.podSandboxStatus;
     const sandboxId = sandbox?.id ?? (event.containerEventType === 'CONTAINER_DELETED_EVENT' && this.sandboxes.has(event.containerId) ? event.containerId : undefined);
     if (!sandboxId) return;
-    for (const [id, c] of this.containers) if (c.sandboxId === sandboxId) this.containers.delete(id);
+    for (const state of this.containersOf.get(sandboxId)?.values() ?? []) this.containerCounts[state]--;
+    this.containersOf.delete(sandboxId);
     if (event.containerEventType === 'CONTAINER_DELETED_EVENT' && event.containerId === sandboxId) {
-      this.sandboxes.delete(sandboxId);
+      this.deleteSandbox(sandboxId);
       return;
     }
-    if (sandbox) this.sandboxes.set(sandboxId, { uid, ready: sandbox.state === 'SANDBOX_READY' });
-    for (const c of event.containersStatuses) this.containers.set(c.id, { sandboxId, state: STATE_OF[c.state] ?? 'unknown' });
+    if (sandbox) this.setSandbox(sandboxId, { uid, ready: sandbox.state === 'SANDBOX_READY' });
+    for (const c of event.containersStatuses) this.setContainer(sandboxId, c.id, STATE_OF[c.state] ?? 'unknown');
   }
 
   counts(): RunningCounts {
-    const containers: Record<ObservedContainerState, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
-    for (const c of this.containers.values()) containers[c.state]++;
-    const ready = new Set<string>();
-    for (const s of this.sandboxes.values()) if (s.ready) ready.add(s.uid);
-    return { pods: ready.size, containers };
+    return { pods: this.readySandboxesOf.size, containers: { ...this.containerCounts } };
+  }
+
+  private setSandbox(id: string, next: TalliedSandbox): void {
+    this.deleteSandbox(id);
+    this.sandboxes.set(id, next);
+    if (next.ready) this.readySandboxesOf.set(next.uid, (this.readySandboxesOf.get(next.uid) ?? 0) + 1);
+  }
+
+  private deleteSandbox(id: string): void {
+    const old = this.sandboxes.get(id);
+    if (!old) return;
+    this.sandboxes.delete(id);
+    if (!old.ready) return;
+    const left = (this.readySandboxesOf.get(old.uid) ?? 1) - 1;
+    if (left > 0) this.readySandboxesOf.set(old.uid, left);
+    else this.readySandboxesOf.delete(old.uid);
+  }
+
+  private setContainer(sandboxId: string, id: string, state: ObservedContainerState): void {
+    let containers = this.containersOf.get(sandboxId);
+    if (!containers) this.containersOf.set(sandboxId, (containers = new Map()));
+    const old = containers.get(id);
+    if (old) this.containerCounts[old]--;
+    containers.set(id, state);
+    this.containerCounts[state]++;
   }
 }
