@@ -73,3 +73,42 @@ test('past 4096 remembered events the oldest is forgotten: its repeat is a new e
   assert.equal(created.length, rememberedEvents + 2, 'pod 0 was forgotten: a new event');
   assert.deepEqual(patches.map((p) => p.name), [created.at(-2)!.metadata!.name], 'the newest one is counted');
 });
+
+test("one pod's slow event does not hold up another pod's: pods' events go out side by side", async () => {
+  // Found by the fuzzer under load (npm run fuzz -- --seed 1 --count 300 --parallel 20, index 143):
+  // every event went out one at a time, so one pod's FailedCreatePodSandBox waited behind the
+  // events of every busy pod and came after its 30 s deadline.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const created: CoreV1Event[] = [];
+  const api = {
+    createEvent: async (e: CoreV1Event) => {
+      created.push(e);
+      if (e.involvedObject.uid === 'slow') await held;
+      return e;
+    },
+    patchEvent: async () => ({}) as CoreV1Event,
+  } as unknown as KubeApi;
+  const rec = createEventRecorder(api, 'node-a', pino({ level: 'silent' }));
+  rec.record({ metadata: { name: 'slow', namespace: 'default', uid: 'slow' } }, { type: 'Normal', reason: 'Pulled', message: 'held' });
+  rec.record({ metadata: { name: 'other', namespace: 'default', uid: 'other' } }, { type: 'Warning', reason: 'FailedCreatePodSandBox', message: 'no handler' });
+  try {
+    await pollFor(() => created.some((e) => e.involvedObject.uid === 'other'), { timeoutMs: 3000, intervalMs: 10, what: "the other pod's event while the first is held" });
+  } finally {
+    release();
+  }
+});
+
+test('one object may send 25 events in a burst, then one per 5 minutes (the kubelet spam filter)', async () => {
+  const { api, created } = fakeApi();
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const rec = createEventRecorder(api, 'node-a', pino({ level: 'silent' }), undefined, () => now);
+  for (let i = 0; i < 30; i++) rec.record(pod, { type: 'Normal', reason: `Reason${i}`, message: `m${i}` });
+  rec.record({ metadata: { name: 'db', namespace: 'default', uid: 'u9' } }, { type: 'Normal', reason: 'Pulled', message: 'another object is not limited' });
+  await pollFor(() => created.some((e) => e.involvedObject.uid === 'u9'), { timeoutMs: 5000, intervalMs: 10, what: "the other object's event" });
+  await pollFor(() => created.filter((e) => e.involvedObject.uid === 'u1').length === 25, { timeoutMs: 5000, intervalMs: 10, what: '25 events of the noisy pod' });
+  now += 5 * 60_000;
+  rec.record(pod, { type: 'Normal', reason: 'Later', message: 'after five minutes' });
+  await pollFor(() => created.some((e) => e.reason === 'Later'), { timeoutMs: 5000, intervalMs: 10, what: 'one more after five minutes' });
+  assert.equal(created.filter((e) => e.involvedObject.uid === 'u1').length, 26);
+});

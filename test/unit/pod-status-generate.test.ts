@@ -43,6 +43,11 @@ const phaseRows: Array<{ name: string; pod: V1Pod; observed: RuntimePodStatus; s
   { name: 'one running, one still being created → Pending', pod: pod({ containers: [app('a'), app('b')] }), observed: observed([ready], [ctr('a', 'running')]), phase: 'Pending' },
   { name: 'Never, exit 0 → Succeeded', pod: pod({ restartPolicy: 'Never' }), observed: observed([notReady], [ctr('a', 'exited')]), phase: 'Succeeded' },
   { name: 'Never, exit 3 → Failed', pod: pod({ restartPolicy: 'Never' }), observed: observed([notReady], [ctr('a', 'exited', { exitCode: 3 })]), phase: 'Failed' },
+  // Found by the fuzzer (npm run fuzz -- --seed 10000 --only 1204): the sync that ran a failing
+  // postStart hook reports PostStartHookError; a container that will not restart shows how it
+  // ended instead, so exit 0 under Never is Succeeded, not Failed with no reason.
+  { name: 'Never, exit 0 with a waiting reason from the last sync → Succeeded', pod: pod({ restartPolicy: 'Never' }), observed: observed([notReady], [ctr('a', 'exited')]), sync: waiting('a', 'PostStartHookError'), phase: 'Succeeded' },
+  { name: 'OnFailure, exit 0 with a waiting reason from the last sync → Succeeded', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([notReady], [ctr('a', 'exited')]), sync: waiting('a', 'PostStartHookError'), phase: 'Succeeded' },
   { name: 'OnFailure, exit 0 → Succeeded', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([notReady], [ctr('a', 'exited')]), phase: 'Succeeded' },
   { name: 'OnFailure, exit 1 and restarting → Running', pod: pod({ restartPolicy: 'OnFailure' }), observed: observed([ready], [ctr('a', 'exited', { exitCode: 1 })]), sync: waiting('a', 'CrashLoopBackOff'), phase: 'Running' },
   { name: 'Always, crash looping → Running', pod: pod(), observed: observed([ready], [ctr('a', 'exited', { exitCode: 1 })]), sync: waiting('a', 'CrashLoopBackOff'), phase: 'Running' },

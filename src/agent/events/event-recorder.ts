@@ -3,6 +3,9 @@
 // kubelet's event correlator, once one object's events of one reason have come with 10 different
 // messages in the window (a probe whose output changes every time), the rest are folded into a
 // single "(combined from similar events): ..." event, so one bad probe cannot flood the stream.
+// Like its spam filter, one object may send 25 events at once and one per 5 minutes after that.
+// Each pod's events go out in order, one at a time (counts of repeats must not race); different
+// pods' go side by side, so a busy pod cannot delay another pod's first event.
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodEvent } from '../../cri/runtime-manager/pod-runtime.ts';
@@ -31,6 +34,10 @@ function forgetOld(entries: Map<string, { firstMs: number }>, nowMs: number): vo
   }
 }
 
+/** The kubelet's spam filter per object: a burst of 25, then one token every 5 minutes. */
+const spamBurst = 25;
+const spamRefillMs = 5 * 60_000;
+
 export interface EventRecorder {
   record(pod: V1Pod, event: PodEvent): void;
 }
@@ -48,13 +55,32 @@ export function eventName(podName: string, suffix: string): string {
 
 export const discardEvents: EventRecorder = { record: () => {} };
 
-export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logger, limit: { qps: number; burst: number } = { qps: 50, burst: 100 }): EventRecorder {
+export function createEventRecorder(
+  api: KubeApi, nodeName: string, logger: Logger, limit: { qps: number; burst: number } = { qps: 50, burst: 100 }, clock: () => number = Date.now,
+): EventRecorder {
   // The kubelet's defaults (eventRecordQPS 50, eventBurst 100): probes alone can send several a second.
   const bucket = new TokenBucket(limit.qps, limit.burst);
   const seen = new Map<string, { name: string; namespace: string; count: number; firstMs: number }>();
   /** Per object and reason: the distinct messages seen in the window, and when it began. */
   const similar = new Map<string, { messages: Set<string>; firstMs: number }>();
-  let chain: Promise<void> = Promise.resolve();
+  /** Per pod: the tail of its events in flight. */
+  const chains = new Map<string, Promise<void>>();
+  /** Per pod: spam-filter tokens, kept in order of use (the least recently used forgotten first). */
+  const spam = new Map<string, { tokens: number; atMs: number }>();
+
+  /** Takes one of the object's tokens; false: the event is dropped, as the kubelet drops it. */
+  function spamAllows(key: string, nowMs: number): boolean {
+    const last = spam.get(key);
+    spam.delete(key);
+    const tokens = last ? Math.min(spamBurst, last.tokens + (nowMs - last.atMs) / spamRefillMs) : spamBurst;
+    if (spam.size >= rememberedEvents) spam.delete(spam.keys().next().value!);
+    if (tokens < 1) {
+      spam.set(key, { tokens, atMs: nowMs });
+      return false;
+    }
+    spam.set(key, { tokens: tokens - 1, atMs: nowMs });
+    return true;
+  }
 
   async function send(pod: V1Pod, e: PodEvent, nowMs: number): Promise<void> {
     const namespace = pod.metadata?.namespace ?? 'default';
@@ -106,11 +132,17 @@ export function createEventRecorder(api: KubeApi, nodeName: string, logger: Logg
 
   return {
     record(pod, event) {
-      const nowMs = Date.now();
-      // One at a time, in order: counts of repeats must not race.
-      chain = chain.then(() => send(pod, event, nowMs)).catch((err) => {
+      const nowMs = clock();
+      const key = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      if (!spamAllows(key, nowMs)) {
+        logger.debug({ pod: pod.metadata?.name, reason: event.reason }, 'event dropped by the spam filter');
+        return;
+      }
+      const next = (chains.get(key) ?? Promise.resolve()).then(() => send(pod, event, nowMs)).catch((err) => {
         logger.debug({ err: String(err), reason: event.reason }, 'event not recorded');
       });
+      chains.set(key, next);
+      void next.then(() => { if (chains.get(key) === next) chains.delete(key); });
     },
   };
 }

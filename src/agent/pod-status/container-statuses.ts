@@ -18,6 +18,8 @@ export interface ContainerStatusInput {
   sync: SyncResult | undefined;
   runtimeName: string;
   probeResults: ProbeResultsView;
+  /** Whether an exited instance of this container gets a new one (src/pod/restart-policy.ts). */
+  restartsAfterExit: (exitCode: number | undefined) => boolean;
 }
 
 export function containerStatus(input: ContainerStatusInput): V1ContainerStatus {
@@ -35,7 +37,9 @@ export function containerStatus(input: ContainerStatusInput): V1ContainerStatus 
 
   let state = apiContainerState(newest, runtimeName);
   let lastState: V1ContainerState = previous ? apiContainerState(previous, runtimeName) : {};
-  if (waiting && newest.state !== 'running') {
+  // A container that ended for good shows how it ended, whatever the last sync said about it.
+  const endedForGood = newest.state === 'exited' && !input.restartsAfterExit(newest.exitCode);
+  if (waiting && newest.state !== 'running' && !endedForGood) {
     // The manager wants a new instance but cannot start it yet: show why.
     if (state.terminated) lastState = state;
     state = { waiting: { ...waiting } };

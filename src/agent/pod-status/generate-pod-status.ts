@@ -8,6 +8,7 @@ import { containerStatus } from './container-statuses.ts';
 import { podConditions } from './conditions.ts';
 import { podPhase } from './phase.ts';
 import { podQosClass } from '../../pod/qos-class.ts';
+import { initRestartsAfterExit, restartsAfterExit } from '../../pod/restart-policy.ts';
 import { isSidecar } from '../../pod/sidecar.ts';
 import { noProbeResults, type ProbeResultsView } from '../../pod/probe-results.ts';
 
@@ -29,11 +30,14 @@ export function generatePodStatus(pod: V1Pod, observed: RuntimePodStatus, sync: 
   const instancesOf = (name: string) => observed.containers.filter(c => c.name === name);
   const probeResults = ctx.probeResults ?? noProbeResults;
 
+  const policy = pod.spec?.restartPolicy;
   const initStatuses = initSpecs.map(spec =>
-    containerStatus({ spec, instances: instancesOf(spec.name), isInit: true, defaultWaitingReason: 'PodInitializing', sync, runtimeName, probeResults }));
+    containerStatus({ spec, instances: instancesOf(spec.name), isInit: true, defaultWaitingReason: 'PodInitializing', sync, runtimeName, probeResults,
+      restartsAfterExit: (code) => initRestartsAfterExit(spec, policy, code) }));
   const initDone = initSpecs.every((spec, i) => (isSidecar(spec) ? initStatuses[i]!.started : initStatuses[i]!.state?.terminated?.exitCode === 0));
   const statuses = (pod.spec?.containers ?? []).map(spec =>
-    containerStatus({ spec, instances: instancesOf(spec.name), isInit: false, defaultWaitingReason: initDone ? 'ContainerCreating' : 'PodInitializing', sync, runtimeName, probeResults }));
+    containerStatus({ spec, instances: instancesOf(spec.name), isInit: false, defaultWaitingReason: initDone ? 'ContainerCreating' : 'PodInitializing', sync, runtimeName, probeResults,
+      restartsAfterExit: (code) => restartsAfterExit(policy, code) }));
 
   const previousPhase = previous.phase;
   const terminal = previousPhase === 'Succeeded' || previousPhase === 'Failed';
@@ -59,7 +63,8 @@ export function generatePodStatus(pod: V1Pod, observed: RuntimePodStatus, sync: 
   if (initSpecs.length) status.initContainerStatuses = initStatuses;
   // Ephemeral containers (kubectl debug) are never ready and never decide the phase.
   const ephemeral = (pod.spec?.ephemeralContainers ?? []).map(spec => ({
-    ...containerStatus({ spec: spec as V1Container, instances: instancesOf(spec.name), isInit: false, defaultWaitingReason: 'ContainerCreating', sync, runtimeName, probeResults }),
+    ...containerStatus({ spec: spec as V1Container, instances: instancesOf(spec.name), isInit: false, defaultWaitingReason: 'ContainerCreating', sync, runtimeName, probeResults,
+      restartsAfterExit: () => false }),
     ready: false,
   }));
   if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral;

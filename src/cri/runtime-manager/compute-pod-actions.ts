@@ -16,6 +16,7 @@ import { containerBackoffKey, type BackoffView } from './backoff.ts';
 import { containerSpecHash } from './labels.ts';
 import { isActiveContainer } from '../../pod/active-container.ts';
 import { isSidecar } from '../../pod/sidecar.ts';
+import { restartsAfterExit } from '../../pod/restart-policy.ts';
 import { noProbeResults, type ProbeResultsView } from '../../pod/probe-results.ts';
 
 export type PodAction =
@@ -256,9 +257,7 @@ function formatSeconds(total: number): string {
 }
 
 function shouldRestartExited(restartPolicy: string, c: ObservedContainer): boolean {
-  if (restartPolicy === 'Always') return true;
-  if (restartPolicy === 'OnFailure') return c.exitCode !== 0;
-  return false;
+  return restartsAfterExit(restartPolicy, c.exitCode);
 }
 
 function newestByName(name: string, containers: ObservedContainer[]): ObservedContainer | undefined {
