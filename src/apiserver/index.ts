@@ -116,6 +116,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const server = createHttpsServer({
     cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: false,
   }, listener);
+  // kube-apiserver keeps an idle connection 90 s (IdleTimeout) and waits 32 s for headers. Node's
+  // default of 5 s closes sockets that clients keep for reuse, and a request sent just then
+  // fails with ECONNRESET.
+  server.keepAliveTimeout = 90_000;
+  server.headersTimeout = 32_000;
   // kubectl exec, attach and port-forward arrive as upgrades.
   server.on('upgrade', createUpgradeListener({ authenticator, authorizer, resources, kubelets }, log));
   await new Promise<void>((resolve, reject) => {
