@@ -38,6 +38,14 @@ const podSpec = (name: string, over: Partial<V1Pod['spec']> = {}): V1Pod => ({
 
 const readPod = (name: string) => kube.readNamespacedPod({ namespace: 'default', name });
 const createPod = (pod: V1Pod) => kube.createNamespacedPod({ namespace: 'default', body: pod });
+const waitGone = (name: string) => waitFor(`${name} gone from the API`, async () => {
+  try {
+    await readPod(name);
+    return false;
+  } catch (err) {
+    return (err as { code?: number }).code === 404;
+  }
+});
 const readLease = () => coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: nodeName });
 const isRunningAndReady = (p: V1Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
@@ -116,14 +124,7 @@ test('a pod runs with an IP and Ready, then deletion removes it', async () => {
   assert.ok(running.status?.containerStatuses?.[0].state?.running);
 
   await kube.deleteNamespacedPod({ namespace: 'default', name: 'web' });
-  await waitFor('web gone from the API', async () => {
-    try {
-      await readPod('web');
-      return false;
-    } catch (err) {
-      return (err as { code?: number }).code === 404;
-    }
-  });
+  await waitGone('web');
   assert.equal(runtime.callsFor('web', 'killPod')[0]?.gracePeriodSeconds, 1);
   assert.equal([...runtime.pods.values()].some((p) => p.name === 'web'), false);
 });
@@ -133,14 +134,7 @@ test('a deletion whose kill fails keeps the pod Terminating on the API server un
   await waitFor('sticky Running', async () => isRunningAndReady(await readPod('sticky')));
   runtime.killFailures.set('sticky', 3);
   await kube.deleteNamespacedPod({ namespace: 'default', name: 'sticky' });
-  await waitFor('sticky gone from the API', async () => {
-    try {
-      await readPod('sticky');
-      return false;
-    } catch (err) {
-      return (err as { code?: number }).code === 404;
-    }
-  });
+  await waitGone('sticky');
   // The node confirmed the deletion only once a kill had worked: nothing is left behind it.
   assert.equal([...runtime.pods.values()].some((p) => p.name === 'sticky'), false, 'nothing left in the runtime');
   assert.equal(runtime.killFailures.get('sticky'), 0, 'every failed kill was retried');
