@@ -74,7 +74,7 @@ export function gone(message: string): ApiError {
 }
 
 export interface FieldError {
-  type: 'Required' | 'Invalid' | 'Forbidden' | 'Unsupported' | 'Duplicate'; field: string; detail: string; value?: unknown;
+  type: 'Required' | 'Invalid' | 'Forbidden' | 'Unsupported' | 'Duplicate' | 'NotFound'; field: string; detail: string; value?: unknown;
   /** The value as Go's %#v prints it where JSON would differ (e.g. []string{"a"}); printed as is. */
   shown?: string;
 }
@@ -85,6 +85,7 @@ const causeReason: Record<FieldError['type'], string> = {
   Forbidden: 'FieldValueForbidden',
   Unsupported: 'FieldValueNotSupported',
   Duplicate: 'FieldValueDuplicate',
+  NotFound: 'FieldValueNotFound',
 };
 
 function describeFieldError(e: FieldError): string {
@@ -96,6 +97,7 @@ function describeFieldError(e: FieldError): string {
     case 'Forbidden': return `Forbidden${detail}`;
     case 'Unsupported': return `Unsupported value: ${e.shown ?? JSON.stringify(e.value)}${detail}`;
     case 'Duplicate': return `Duplicate value: ${e.shown ?? JSON.stringify(e.value)}`;
+    case 'NotFound': return `Not found: ${e.shown ?? JSON.stringify(e.value)}`;
   }
 }
 

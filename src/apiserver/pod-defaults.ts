@@ -4,6 +4,11 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { podQosClass } from '../pod/qos-class.ts';
 import type { FieldError } from './errors.ts';
 import { sysctlErrors } from './pod-sysctls.ts';
+import { labelErrors } from './metadata-labels.ts';
+import {
+  activeDeadlineErrors, containerRestartErrors, dnsConfigErrors, dnsLabelErrors, envErrors, hostnameErrors, hostNetworkPortErrors,
+  hostPortConflictErrors, initContainerRestartErrors, probeErrors, resourceErrors, volumeErrors, volumeMountErrors,
+} from './pod-spec-rules.ts';
 import type { KubeObject } from './store.ts';
 
 export function defaultContainer(c: Record<string, any>): void {
@@ -51,7 +56,15 @@ export function defaultPod(pod: KubeObject): void {
       tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
     }
   }
+  // A negative grace period is taken as the shortest one, 1 s, rather than refused (kube since 1.27).
+  if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) spec.terminationGracePeriodSeconds = 1;
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) defaultContainer(c);
+  // On the host's network a pod's port is the host's: an unset hostPort is its containerPort.
+  if (spec.hostNetwork === true) {
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+      for (const p of Array.isArray(c?.ports) ? c.ports : []) if (p && !p.hostPort) p.hostPort = p.containerPort;
+    }
+  }
   for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) defaultVolume(v);
 }
 
@@ -108,37 +121,49 @@ export function initialPodStatus(pod: KubeObject): Record<string, unknown> {
 }
 
 export function validatePod(pod: KubeObject): FieldError[] {
-  return validatePodSpec(pod.spec, 'spec');
+  return validatePodSpec(pod.spec, 'spec', true);
 }
 
-/** A PodTemplate's template.spec is checked as a pod's spec is. */
+/** A PodTemplate's template.spec is checked as a pod's spec is, its template's labels as a pod's. */
 export function validatePodTemplate(podTemplate: KubeObject): FieldError[] {
-  return validatePodSpec(podTemplate.template?.spec, 'template.spec');
+  return [...labelErrors(podTemplate.template?.metadata?.labels, 'template.metadata.labels'), ...validatePodSpec(podTemplate.template?.spec, 'template.spec', false)];
 }
 
 /** A pod spec's rules, its errors under `path` (spec for a pod, template.spec for a template). */
-export function validatePodSpec(spec: Record<string, any> | undefined, path: string): FieldError[] {
+export function validatePodSpec(spec: Record<string, any> | undefined, path: string, resourceIsPod = path === 'spec'): FieldError[] {
   const errors: FieldError[] = [];
   const containers = spec?.containers;
+  const volumes = volumeErrors(spec ?? {}, path);
+  errors.push(...volumes.errors);
   if (!Array.isArray(containers) || containers.length === 0) {
     errors.push({ type: 'Required', field: `${path}.containers`, detail: '' });
     errors.push(...sysctlErrors(spec, path));
     return errors;
   }
   const seen = new Set<string>();
-  const check = (list: any[], field: string) => list.forEach((c, i) => {
-    if (!c?.name) errors.push({ type: 'Required', field: `${field}[${i}].name`, detail: '' });
-    else if (seen.has(c.name)) errors.push({ type: 'Duplicate', field: `${field}[${i}].name`, detail: '', value: c.name });
-    else seen.add(c.name);
-    if (!c?.image) errors.push({ type: 'Required', field: `${field}[${i}].image`, detail: '' });
-    if (Array.isArray(c?.ports)) errors.push(...containerPortErrors(c.ports, `${field}[${i}].ports`));
+  const check = (list: any[], field: string, init: boolean) => list.forEach((c, i) => {
+    const at = `${field}[${i}]`;
+    if (!c?.name) errors.push({ type: 'Required', field: `${at}.name`, detail: '' });
+    else {
+      errors.push(...dnsLabelErrors(String(c.name), `${at}.name`));
+      if (seen.has(c.name)) errors.push({ type: 'Duplicate', field: `${at}.name`, detail: '', value: c.name });
+      else seen.add(c.name);
+    }
+    if (!c?.image) errors.push({ type: 'Required', field: `${at}.image`, detail: '' });
+    if (Array.isArray(c?.ports)) errors.push(...containerPortErrors(c.ports, `${at}.ports`));
+    if (!c) return;
+    errors.push(...envErrors(c, at), ...volumeMountErrors(c, at, volumes.names), ...resourceErrors(c, at));
+    errors.push(...(init ? initContainerRestartErrors(c, at) : [...probeErrors(c, at), ...containerRestartErrors(c, at)]));
   });
-  check(spec!.initContainers ?? [], `${path}.initContainers`);
-  check(containers, `${path}.containers`);
+  check(spec!.initContainers ?? [], `${path}.initContainers`, true);
+  check(containers, `${path}.containers`, false);
+  errors.push(...hostPortConflictErrors(containers, `${path}.containers`));
+  errors.push(...hostNetworkPortErrors(spec!, path, resourceIsPod));
   const policy = spec!.restartPolicy;
   if (!['Always', 'OnFailure', 'Never'].includes(policy)) {
     errors.push({ type: 'Unsupported', field: `${path}.restartPolicy`, detail: 'supported values: "Always", "OnFailure", "Never"', value: policy });
   }
+  errors.push(...dnsConfigErrors(spec!, path), ...hostnameErrors(spec!, path), ...activeDeadlineErrors(spec!, path));
   errors.push(...sysctlErrors(spec, path));
   return errors;
 }

@@ -7,6 +7,7 @@ import {
 } from './errors.ts';
 import { defaultRbacObject, rbacValidationErrors } from './auth/rbac-validation.ts';
 import { generateName, nameProblem, pathSegmentNameProblem } from './names.ts';
+import { labelErrors } from './metadata-labels.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 import {
   defaultContainer, defaultPod, defaultPodTemplate, initialPodStatus, podSpecUpdateErrors, validatePod, validatePodTemplate,
@@ -328,7 +329,7 @@ export class ResourceService {
   }
 
   private validate(t: ResourceType, obj: KubeObject, existing?: KubeObject): void {
-    const errors: FieldError[] = [...rbacValidationErrors(t, obj, existing)];
+    const errors: FieldError[] = [...labelErrors(obj.metadata.labels, 'metadata.labels'), ...rbacValidationErrors(t, obj, existing)];
     if (t.kind === 'Pod' && !t.group) errors.push(...validatePod(obj));
     if (t.kind === 'PodTemplate' && !t.group) errors.push(...validatePodTemplate(obj));
     if (t.kind === 'Service' && !t.group) errors.push(...(existing ? serviceUpdateErrors(existing, obj) : []), ...validateService(obj));

@@ -426,7 +426,8 @@ const REFUSALS: Array<[string, (pod: Json, rng: Rng, ctx: GenContext) => void | 
   ['dns-none-without-config', (p) => { p.spec.dnsPolicy = 'None'; delete p.spec.dnsConfig; }],
   ['host-network-port-mismatch', (p) => { p.spec.hostNetwork = true; p.spec.containers[0].ports = [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }]; }],
   ['liveness-success-threshold-2', (p) => { p.spec.containers[0].livenessProbe = { exec: { command: ['true'] }, successThreshold: 2 }; }],
-  ['negative-grace-period', (p) => { p.spec.terminationGracePeriodSeconds = -5; }],
+  // (A negative terminationGracePeriodSeconds is no refusal: kube-apiserver sets it to 1.)
+  ['startup-success-threshold-2', (p) => { p.spec.containers[0].startupProbe = { exec: { command: ['true'] }, successThreshold: 2 }; }],
   ['hostname-uppercase', (p) => { p.spec.hostname = 'Not_A_Label'; }],
   ['sidecar-restart-policy-never', (p) => { p.spec.initContainers = [{ name: 'side-bad', image: p.spec.containers[0].image, restartPolicy: 'Never' }]; }],
 ];
