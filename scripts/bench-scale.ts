@@ -9,6 +9,8 @@
 // Prints one JSON line: seconds_to_all_running, pods_per_second, the agent's peak RSS (VmHWM) and
 // CPU seconds during phase 1, its idle CPU in cores during 2, seconds_to_all_deleted, the agent's
 // API requests during phase 1 by verb and resource, and the QPS and burst it ran with.
+// The agent runs with the bin's V8 heap settings (bin/heap-settings.mjs), as `mini-kubelet` runs it;
+// BENCH_AGENT_NODE_FLAGS adds node flags before them (e.g. "--heap-growing-percent=50" wins over them).
 // --cpu-profile DIR: the agent runs under node --cpu-prof (profile written to DIR when it exits)
 // and the top functions by self time are printed on stderr, and under "profile" in the JSON.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -16,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { startApiServer } from '../src/apiserver/index.ts';
@@ -141,8 +144,10 @@ try {
   const profileDir = values['cpu-profile'] ? resolve(values['cpu-profile']) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const profilesBefore = new Set(profileDir ? readdirSync(profileDir) : []);
+  // The bin's V8 heap settings first, as `mini-kubelet` runs the agent for users.
   const agentArgs = [
-    bundle, '--kubeconfig', kubeconfigFile, '--hostname-override', nodeName, '--container-runtime-endpoint', endpoint,
+    ...(process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    '--import', pathToFileURL(join(root, 'bin', 'heap-settings.mjs')).href, bundle, '--kubeconfig', kubeconfigFile, '--hostname-override', nodeName, '--container-runtime-endpoint', endpoint,
     '--root-dir', join(dir, 'root'), '--pod-logs-dir', join(dir, 'pods'), '--port', '0', '--healthz-port', '0', '--address', '127.0.0.1',
     '--client-ca-file', join(dir, 'client-ca.crt'), '--max-pods', String(n), '--log-level', 'warn',
     ...(values['kube-api-qps'] !== undefined ? ['--kube-api-qps', values['kube-api-qps']] : []),
