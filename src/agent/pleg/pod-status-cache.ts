@@ -3,7 +3,7 @@
 //   - the pod's worker changes the runtime (a sync that acted, a kill): the next read is fresh;
 //   - a relist sees the pod in another shape than the entry (a container exited, a sandbox died,
 //     the garbage collector removed something): PLEG drops the entry and wakes the worker;
-//   - a runtime event names the pod (evented PLEG): same.
+//   - a runtime event (evented PLEG) reports a change the entry does not show: same.
 // A pod no relist has seen and no worker has touched holds nothing in the runtime (only its own
 // worker creates there): its first read costs no CRI call. Rules that decide, no I/O of their own.
 import type { KnownInstances, RuntimePodStatus } from '../../cri/runtime-manager/pod-runtime.ts';
@@ -92,11 +92,6 @@ export class PodStatusCache {
   /** The pod's worker changed the runtime: what is cached no longer holds. */
   changed(uid: string): void {
     this.touched.add(uid);
-    this.drop(uid);
-  }
-
-  /** A runtime event named the pod, without saying what changed. */
-  invalidate(uid: string): void {
     this.drop(uid);
   }
 
