@@ -19,6 +19,8 @@ interface CachedToken {
   token: string;
   refreshAt: number;
   timer: NodeJS.Timeout;
+  /** Set when the renewal timer fired: timers may fire just before the wall clock reads refreshAt. */
+  due: boolean;
 }
 
 export class ServiceAccountTokens {
@@ -42,7 +44,7 @@ export class ServiceAccountTokens {
     const tokens = this.byPod.get(uid) ?? new Map<string, CachedToken>();
     this.byPod.set(uid, tokens);
     const cached = tokens.get(key);
-    if (cached && this.clock() < cached.refreshAt) return cached.token;
+    if (cached && !cached.due && this.clock() < cached.refreshAt) return cached.token;
 
     const issued = await this.sources.requestServiceAccountToken(namespace, serviceAccount, {
       audiences, expirationSeconds, podName: pod.metadata?.name ?? '', podUid: uid,
@@ -54,8 +56,11 @@ export class ServiceAccountTokens {
     // After stop, a setUp still in flight gets its token but nothing is scheduled (stop cleared
     // every timer; a new one would keep the process alive with nothing left to end it).
     if (this.stopped) return issued.token;
-    const timer = setTimeout(() => this.onRefreshDue(uid), delay);
-    tokens.set(key, { token: issued.token, refreshAt, timer });
+    const entry: CachedToken = { token: issued.token, refreshAt, due: false, timer: setTimeout(() => {
+      entry.due = true;
+      this.onRefreshDue(uid);
+    }, delay) };
+    tokens.set(key, entry);
     return issued.token;
   }
 
