@@ -5,6 +5,8 @@
 //      until a watch sees it Running and Ready, with the agent (a child process) doing the work;
 // and reports agent_s / floor_s, per-pod latency, and the agent process's peak RSS (rss_mb,
 // VmHWM), heap (heap_used_mb, heap_total_mb, external_mb, once all pods are Ready) and CPU.
+// The agent half runs twice, on a bare node each time: with the pod timeline buffer (the default;
+// the top-level figures) and with --pod-timelines=false (timelines_off); timelines_cost is the difference.
 // MINI_KUBELET_MEMORY_PROBE_VERBOSE=1 prints its heap spaces and resident memory by mapping too.
 // cri_calls_per_pod: CRI calls per pod by method, for the floor (the calls it makes to start the
 // pods) and for the agent (its kubelet_runtime_operations_total on /metrics, scraped just before
@@ -104,6 +106,20 @@ async function agentMemory(pid: number): Promise<{ heap_used_mb: number; heap_to
   return { heap_used_mb: mb(m.heapUsed), heap_total_mb: mb(m.heapTotal), external_mb: mb(m.external) };
 }
 
+/** Stops and removes every sandbox on the runtime, so the second agent starts on a bare node
+ * (it would otherwise spend its start removing the first one's pods as orphans). */
+async function removeEveryPod(endpoint: string): Promise<void> {
+  const cri = CriClient.connect(endpoint);
+  try {
+    for (const s of (await cri.listPodSandbox()).items) {
+      await cri.stopPodSandbox({ podSandboxId: s.id });
+      await cri.removePodSandbox({ podSandboxId: s.id });
+    }
+  } finally {
+    cri.close();
+  }
+}
+
 const logger = pino({ level: process.env.MINI_KUBELET_WORLD_LOG ?? 'warn' }, pino.destination(2));
 const cleanups: Array<() => Promise<void>> = [];
 const world = await startTestWorld({ logger });
@@ -115,76 +131,102 @@ try {
   cri.close();
   const floor = await measureCriFloor({ endpoint: world.containerdEndpoint, image: world.images.busybox, n, parallelism, podLogDir: world.podLogDir, logger });
 
-  // The agent half, on the same containerd: the kubelet's default intervals, a fresh API server.
-  const h = await startAgentHarness({ after: (fn) => void cleanups.push(fn) }, {
-    world,
-    nodeName: 'bench-node',
-    kubeletConfig: { fileCheckFrequency: '20s', nodeStatusUpdateFrequency: '10s' },
-  });
-  const agentPid = h.agent.pid;
-  // The agent's own CRI counters, straight from its node API's /metrics (as a cluster admin).
-  const nodeApiPort = (await h.core.readNode({ name: h.nodeName })).status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  if (!nodeApiPort) throw new Error(`node ${h.nodeName} reports no kubelet endpoint port`);
-  const adminCert = await h.api.issueClientCertificate('bench-admin', ['system:masters']);
-  const agentCriCalls = async (): Promise<Record<string, number>> => {
-    const exposition = parseExposition(await httpsGet(`https://127.0.0.1:${nodeApiPort}/metrics`, adminCert));
-    const calls: Record<string, number> = {};
-    for (const s of exposition.samples) {
-      if (s.name === 'kubelet_runtime_operations_total' && s.labels.operation_type) calls[s.labels.operation_type] = s.value;
-    }
-    return calls;
-  };
-  const callsBeforePods = await agentCriCalls();
-  const cpuBeforePods = cpuSeconds(agentPid);
-
-  const createdAt = new Map<string, number>();
-  const readyAt = new Map<string, number>();
-  let allReady!: () => void;
-  const everyPodReady = new Promise<void>((resolve) => (allReady = resolve));
-  const watcher = await new Watch(h.kubeConfig).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (type, pod: V1Pod) => {
-    const name = pod.metadata?.name ?? '';
-    if (type === 'DELETED' || readyAt.has(name) || !isRunningAndReady(pod)) return;
-    readyAt.set(name, performance.now());
-    if (readyAt.size === n) allReady();
-  }, () => {});
-  cleanups.push(async () => watcher.abort());
-
-  const started = performance.now();
-  await Promise.all(Array.from({ length: n }, async (_, i) => {
-    const name = `bench-${i}`;
-    createdAt.set(name, performance.now());
-    await h.createPod(busyboxPod(name, world.images.busybox));
-  }));
-  const deadlineMs = 60_000 + n * 2_000;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    everyPodReady,
-    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${readyAt.size} of ${n} pods Running and Ready after ${deadlineMs} ms`)), deadlineMs))),
-  ]).finally(() => clearTimeout(timer));
-  const agentS = Math.max(...readyAt.values()) - started;
-  const podMs = [...readyAt].map(([name, at]) => at - createdAt.get(name)!).sort((a, b) => a - b);
-  const cpuS = cpuSeconds(agentPid);
-  const callsAfterPods = await agentCriCalls();
-  const memory = await agentMemory(agentPid);
+  // The agent half, twice on the same containerd: with the pod timeline buffer (the default) and
+  // with --pod-timelines=false, so what the spans cost shows in agent_s, ratio and rss_mb.
+  const withTimelines = await measureAgent('bench-node', []);
+  await removeEveryPod(world.containerdEndpoint);
+  const withoutTimelines = await measureAgent('bench-node-nt', ['--pod-timelines=false']);
 
   console.log(JSON.stringify({
     n,
     floor_s: floor.floor_s,
-    agent_s: round(agentS / 1000, 2),
-    ratio: round(agentS / 1000 / floor.floor_s, 2),
-    p50_ms: Math.round(percentile(podMs, 50)),
-    p99_ms: Math.round(percentile(podMs, 99)),
-    rss_mb: peakRssMb(agentPid),
-    ...memory,
-    cpu_s: round(cpuS, 2),
-    // CPU the agent spent on the N pods alone (cpu_s includes its own start-up).
-    cpu_pods_s: round(cpuS - cpuBeforePods, 2),
+    ...withTimelines,
+    timelines_off: withoutTimelines,
+    // What the timeline buffer costs: ratio and peak RSS with it minus without it.
+    timelines_cost: { ratio: round(withTimelines.ratio - withoutTimelines.ratio, 2), rss_mb: round(withTimelines.rss_mb - withoutTimelines.rss_mb, 1) },
     parallelism,
     floor_pod_ms: floor.pod_ms,
     pull_ms: pullMs,
-    cri_calls_per_pod: { agent: perPod(callsAfterPods, callsBeforePods), floor: perPod(floor.cri_calls) },
+    cri_calls_per_pod: { agent: withTimelines.cri_calls_per_pod, agent_timelines_off: withoutTimelines.cri_calls_per_pod, floor: perPod(floor.cri_calls) },
     runtime: 'containerd',
   }));
+
+  /** One agent (a child process, a fresh API server) starting the N pods; stopped afterwards. */
+  async function measureAgent(nodeName: string, agentArgs: string[]) {
+    const scope: Array<() => Promise<void>> = [];
+    try {
+      return await measureAgentIn(scope, nodeName, agentArgs);
+    } finally {
+      for (const cleanup of scope.reverse()) await cleanup().catch((err) => logger.error({ err }, 'bench cleanup failed'));
+    }
+  }
+
+  async function measureAgentIn(scope: Array<() => Promise<void>>, nodeName: string, agentArgs: string[]) {
+    const h = await startAgentHarness({ after: (fn) => void scope.push(fn) }, {
+      world,
+      nodeName,
+      agentArgs,
+      kubeletConfig: { fileCheckFrequency: '20s', nodeStatusUpdateFrequency: '10s' },
+    });
+    const agentPid = h.agent.pid;
+    // The agent's own CRI counters, straight from its node API's /metrics (as a cluster admin).
+    const nodeApiPort = (await h.core.readNode({ name: h.nodeName })).status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!nodeApiPort) throw new Error(`node ${h.nodeName} reports no kubelet endpoint port`);
+    const adminCert = await h.api.issueClientCertificate('bench-admin', ['system:masters']);
+    const agentCriCalls = async (): Promise<Record<string, number>> => {
+      const exposition = parseExposition(await httpsGet(`https://127.0.0.1:${nodeApiPort}/metrics`, adminCert));
+      const calls: Record<string, number> = {};
+      for (const s of exposition.samples) {
+        if (s.name === 'kubelet_runtime_operations_total' && s.labels.operation_type) calls[s.labels.operation_type] = s.value;
+      }
+      return calls;
+    };
+    const callsBeforePods = await agentCriCalls();
+    const cpuBeforePods = cpuSeconds(agentPid);
+
+    const createdAt = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    let allReady!: () => void;
+    const everyPodReady = new Promise<void>((resolve) => (allReady = resolve));
+    const watcher = await new Watch(h.kubeConfig).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (type, pod: V1Pod) => {
+      const name = pod.metadata?.name ?? '';
+      if (type === 'DELETED' || readyAt.has(name) || !isRunningAndReady(pod)) return;
+      readyAt.set(name, performance.now());
+      if (readyAt.size === n) allReady();
+    }, () => {});
+    scope.push(async () => watcher.abort());
+
+    const started = performance.now();
+    await Promise.all(Array.from({ length: n }, async (_, i) => {
+      const name = `bench-${i}`;
+      createdAt.set(name, performance.now());
+      await h.createPod(busyboxPod(name, world.images.busybox));
+    }));
+    const deadlineMs = 60_000 + n * 2_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      everyPodReady,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${readyAt.size} of ${n} pods Running and Ready after ${deadlineMs} ms`)), deadlineMs))),
+    ]).finally(() => clearTimeout(timer));
+    const agentS = Math.max(...readyAt.values()) - started;
+    const podMs = [...readyAt].map(([name, at]) => at - createdAt.get(name)!).sort((a, b) => a - b);
+    const cpuS = cpuSeconds(agentPid);
+    const callsAfterPods = await agentCriCalls();
+    const memory = await agentMemory(agentPid);
+
+    return {
+      agent_s: round(agentS / 1000, 2),
+      ratio: round(agentS / 1000 / floor.floor_s, 2),
+      p50_ms: Math.round(percentile(podMs, 50)),
+      p99_ms: Math.round(percentile(podMs, 99)),
+      rss_mb: peakRssMb(agentPid),
+      ...memory,
+      cpu_s: round(cpuS, 2),
+      // CPU the agent spent on the N pods alone (cpu_s includes its own start-up).
+      cpu_pods_s: round(cpuS - cpuBeforePods, 2),
+      cri_calls_per_pod: perPod(callsAfterPods, callsBeforePods),
+    };
+  }
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => logger.error({ err }, 'bench cleanup failed'));
   await world.stop();

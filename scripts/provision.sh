@@ -3,6 +3,8 @@
 # Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(containerd runc containernetworking-plugins docker-registry skopeo busybox-static gcc iproute2 iptables apache2-utils)
+# Headless Chromium renders the pod timeline page in test/e2e/agent-timeline-browser.test.ts.
+pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,7 +4,7 @@
 // without root it is skipped and says so. With CI=true an e2e test may not skip (see
 // test/helpers/e2e.ts), so a CI run always exercises real containerd.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const layers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
@@ -47,6 +47,14 @@ if (layers.includes('e2e')) {
     console.log('== e2e: not root, so the real test world (containerd, registry, CNI) is skipped.');
   }
 }
+
+// The timeline page's browser tests (test/helpers/chromium.ts) run when Chromium is installed
+// (provision.sh installs it as root); with CI=true they may not skip, so say so up front.
+if (existsSync('/usr/bin/chromium')) console.log('== browser tests: /usr/bin/chromium present, the timeline page is rendered headless');
+else if (ci && (layers.includes('integration') || layers.includes('e2e'))) {
+  console.error('CI=true but /usr/bin/chromium is missing: the browser tests cannot run, and CI may not skip them (scripts/provision.sh installs it).');
+  process.exit(1);
+} else console.log('== browser tests: /usr/bin/chromium missing, they skip (scripts/provision.sh installs it as root)');
 
 let failed = false;
 for (const layer of layers) {

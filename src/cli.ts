@@ -8,6 +8,7 @@ import { registerApiserverCommand } from './apiserver/command.ts';
 import { registerCniCommand } from './cni/command.ts';
 import { registerSimRuntimeCommand } from './cri/sim/command.ts';
 import { registerDevicePluginCommand } from './device/command.ts';
+import { registerTraceCommand } from './trace/command.ts';
 
 const program = new Command('mini-kubelet')
   .description('A small Kubernetes node agent: pods from the API server to a CRI runtime.')
@@ -20,6 +21,7 @@ registerApiserverCommand(program);
 registerCniCommand(program);
 registerSimRuntimeCommand(program);
 registerDevicePluginCommand(program);
+registerTraceCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -33,6 +33,8 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--allowed-unsafe-sysctls <names>', 'comma-separated sysctls or prefixes ending in * that pods may set beyond the safe set (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--v <level>', 'klog-style verbosity (0-10)')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error')
+    .option('--log-format <format>', 'json or text (one readable line each); default: text when stderr is a terminal, else json')
+    .option('--logging-format <format>', 'the kubelet\'s name for --log-format: json or text')
     .option('--network-mode <mode>', 'runtime (the CRI runtime runs CNI) or agent (the agent does)')
     .option('--cni-conf-dir <dir>', 'CNI configuration directory, agent network mode (default /etc/cni/net.d)')
     .option('--cni-bin-dir <dir>', 'CNI plugin directory, agent network mode (default /opt/cni/bin)')
@@ -47,7 +49,9 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--authentication-token-webhook-cache-ttl <duration>', 'how long TokenReview answers are cached (default 2m0s)')
     .option('--authorization-mode <mode>', 'Webhook (a SubjectAccessReview per request) or AlwaysAllow (default Webhook)')
     .option('--authorization-webhook-cache-authorized-ttl <duration>', 'how long allowed SubjectAccessReview answers are cached (default 5m0s)')
-    .option('--authorization-webhook-cache-unauthorized-ttl <duration>', 'how long denied SubjectAccessReview answers are cached (default 30s)');
+    .option('--authorization-webhook-cache-unauthorized-ttl <duration>', 'how long denied SubjectAccessReview answers are cached (default 30s)')
+    .option('--tracing-endpoint <host:port>', 'send each pod\'s spans to this OTLP/gRPC collector (KubeletConfiguration tracing.endpoint)')
+    .option('--pod-timelines [bool]', 'keep recent pods\' spans for the node API\'s timeline views (default true)');
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -61,7 +65,7 @@ export function registerAgentCommand(program: Command): void {
       if (err instanceof ConfigError) program.error(`error: ${err.message}`, { exitCode: 2, code: 'mini-kubelet.config' });
       throw err;
     }
-    const logger = createLogger(resolved.config.logLevel);
+    const logger = await createLogger(resolved.config.logLevel, { format: resolved.config.logFormat });
     if (resolved.ignoredFileFields.length) logger.warn({ fields: resolved.ignoredFileFields }, 'KubeletConfiguration fields not implemented here are ignored');
     const { startAgent } = await import('./start-agent.ts');
     try {

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { ConfigError } from './config/config-error.ts';
 import { resolveAgentConfig, type AgentFlags } from './config/resolve-config.ts';
 import { applyManifests, readManifests } from './dev/apply-manifests.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { runUntilSignal } from './run-until-signal.ts';
 import { findManifestsDir } from '../util/manifests-dir.ts';
 import { parseInteger } from './config/value-parsers.ts';
@@ -24,12 +24,15 @@ interface DevFlags {
   hostnameOverride?: string;
   containerRuntimeEndpoint?: string;
   logLevel?: string;
+  logFormat?: string;
+  loggingFormat?: string;
   v?: string;
   maxPods?: string;
   kubeApiQps?: string;
   kubeApiBurst?: string;
   config?: string;
   examples: boolean;
+  viewerPort: string;
 }
 
 export function registerDevCommand(program: Command): void {
@@ -41,20 +44,24 @@ export function registerDevCommand(program: Command): void {
     .option('--hostname-override <name>', 'node name instead of the hostname')
     .option('--container-runtime-endpoint <endpoint>', 'use this CRI runtime instead of starting one')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error')
+    .option('--log-format <format>', 'json or text (one readable line each); default: text when stderr is a terminal, else json')
+    .option('--logging-format <format>', 'the kubelet\'s name for --log-format: json or text')
     .option('--v <level>', 'klog-style verbosity (0-10)')
     .option('--max-pods <n>', 'pods the node admits at most (default 110), for experiments with many pods')
     .option('--kube-api-qps <n>', "the agent's requests a second to the API server (default 50; 0 = client-go default 5)")
     .option('--kube-api-burst <n>', "the agent's burst above --kube-api-qps (default 100; 0 = client-go default 10)")
     .option('--config <file>', "the agent's KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it")
     .option('--no-examples', 'do not apply manifests/examples')
+    .option('--viewer-port <port>', 'the pod timeline viewer on 127.0.0.1, plain HTTP (0 = ephemeral)', '16480')
     .action(async (flags: DevFlags) => {
       let port: number;
       let agentFlags: AgentFlags;
       try {
         if (flags.runtime !== 'sim' && flags.runtime !== 'containerd') throw new ConfigError('--runtime', `"${flags.runtime}" is not sim or containerd`);
         port = parseInteger('--port', flags.port, 0, 65535);
+        parseInteger('--viewer-port', flags.viewerPort, 0, 65535);
         agentFlags = {
-          hostnameOverride: flags.hostnameOverride, logLevel: flags.logLevel, v: flags.v, maxPods: flags.maxPods, config: flags.config,
+          hostnameOverride: flags.hostnameOverride, logLevel: flags.logLevel, logFormat: flags.logFormat, loggingFormat: flags.loggingFormat, v: flags.v, maxPods: flags.maxPods, config: flags.config,
           kubeApiQps: flags.kubeApiQps, kubeApiBurst: flags.kubeApiBurst,
         };
         resolveAgentConfig(agentFlags);
@@ -62,13 +69,13 @@ export function registerDevCommand(program: Command): void {
         if (err instanceof ConfigError) program.error(`error: ${err.message}`, { exitCode: 2, code: 'mini-kubelet.config' });
         throw err;
       }
-      const level = resolveAgentConfig(agentFlags).config.logLevel;
-      const logger = createLogger(level);
+      const { logLevel, logFormat } = resolveAgentConfig(agentFlags).config;
+      const logger = await createLogger(logLevel, { format: logFormat });
       await runUntilSignal(logger, () => startDev(flags, port, agentFlags, logger));
     });
 }
 
-async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, logger: ReturnType<typeof createLogger>) {
+async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, logger: Logger) {
   const dir = mkdtempSync(join(tmpdir(), 'mini-kubelet-dev-'));
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -134,6 +141,16 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
     }
     const created = await applyManifests(kubeConfig, objects);
     logger.info({ created }, 'applied manifests');
+    // A browser has no admin certificate: the viewer fetches the node's timeline pages through the
+    // API server's node proxy with dev's own (src/agent/dev/timeline-viewer.ts).
+    const { startTimelineViewer } = await import('./dev/timeline-viewer.ts');
+    // A busy port (another dev running) costs the viewer, not the cluster.
+    const viewer = await startTimelineViewer({ kubeConfig, nodeName: config.nodeName, port: parseInteger('--viewer-port', flags.viewerPort, 0, 65535), logger })
+      .catch((err: unknown) => {
+        logger.warn({ err: String(err), port: flags.viewerPort }, 'the timeline viewer could not start');
+        return `not started (${err instanceof Error ? err.message : String(err)}; try --viewer-port 0)`;
+      });
+    if (typeof viewer !== 'string') stops.push(() => viewer.stop());
 
     process.stdout.write([
       '',
@@ -144,6 +161,9 @@ async function startDev(flags: DevFlags, port: number, agentFlags: AgentFlags, l
       '  kubectl get pods -o wide',
       '  kubectl logs two-containers -c talker',
       '  kubectl top node; kubectl top pod',
+      '  npx mini-kubelet trace default/two-containers      # the pod\'s timeline in the terminal',
+      '',
+      typeof viewer === 'string' ? `Pod timelines in a browser: viewer ${viewer}` : `Pod timelines in a browser: ${viewer.timelineUrl('default', 'two-containers')} (all pods: ${viewer.url}/debug/pods)`,
       '',
       `Ctrl-C stops everything, removes every pod and the state under ${dir}.`,
       '',

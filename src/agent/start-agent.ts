@@ -53,6 +53,7 @@ import { PodRegistry } from './workers/pod-registry.ts';
 import { createPodWorker, type GeneratePodStatus, type PodWorkerOutcome } from './workers/pod-worker.ts';
 import { isTerminalPhase } from '../pod/phase.ts';
 import { podLogFields } from '../pod/pod-ref.ts';
+import { withPodLogScope } from '../pod/pod-log-scope.ts';
 import { syncPerKey } from './workers/sync-per-key.ts';
 import { FailureBackoff } from './workers/failure-backoff.ts';
 import { VolumeStep } from './workers/volume-step.ts';
@@ -60,6 +61,9 @@ import { createVolumeManager } from '../volume/volume-manager.ts';
 import { sysctlAllowlist } from './admission/sysctls.ts';
 import { createProberManager, type ProberManager } from './prober/prober-manager.ts';
 import { createAgentMetrics, type AgentMetrics } from './metrics/agent-metrics.ts';
+import type { PodTimelines } from '../trace/pod-timeline.ts';
+import { startTracing, type AgentTracing } from '../trace/tracing.ts';
+import { podIdentityOf } from '../trace/span-attributes.ts';
 
 export interface AgentDeps {
   logger: Logger;
@@ -77,6 +81,9 @@ export interface AgentDeps {
   /** The runtime's container events (evented PLEG). Default: GetContainerEvents on
    * config.containerRuntimeEndpoint, unless `runtime` is given (then none: the 1 s relist alone). */
   containerEvents?: ContainerEventSource;
+  /** The pods' timelines the node API shows at /debug/pods (src/trace/). Default: the agent's own
+   * buffer (src/trace/timeline-buffer.ts); none with --pod-timelines=false: no such routes. */
+  timelines?: PodTimelines;
 }
 
 export interface RunningAgent {
@@ -90,6 +97,9 @@ export interface RunningAgent {
   runtime: PodRuntime;
   /** Resolves once the pods known at startup are in the registry and orphans were removed. */
   ready: Promise<void>;
+  /** The pods' recent timelines the node API serves (deps.timelines, else the agent's own buffer;
+   * undefined with --pod-timelines=false). */
+  timelines: PodTimelines | undefined;
   /** Kill and remove every pod the runtime holds, and every pod's volumes (dev shutdown leaves nothing behind). */
   removeAllPods(): Promise<void>;
   stop(): Promise<void>;
@@ -111,13 +121,20 @@ interface Composition {
   /** Set by step 5; device plugins may report before it exists. */
   nodeController?: NodeController;
   stopping: boolean;
+  /** Root spans of each pod's journey, and the timeline buffer (src/trace/); noTracing when both are off. */
+  tracing: AgentTracing;
+  /** What the node API shows at /debug/pods: deps.timelines, else the tracing's own buffer. */
+  timelines: PodTimelines | undefined;
 }
 
 export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<RunningAgent> {
   // 1. The node's credentials (TLS bootstrap by CSR when it has none yet, renewed before they
   //    expire), the API server (none: standalone, static pods only) and the status manager.
   if (!deps.kubeConfig) await ensureCredentials(config, deps.logger);
-  const c = connectToApiServer(config, deps);
+  //    Tracing first, so the status manager's patches are spans of their pods.
+  const tracing = await startTracing({ ...config.tracing, podTimelines: config.podTimelines }, config.nodeName, deps.logger.child({ node: config.nodeName }));
+  const c = connectToApiServer(config, deps, tracing);
+  c.stoppers.push(() => tracing.shutdown());
   rotateClientCertificate(c);
   // 2. What pods plug into: the network (agent mode) and device plugins.
   const network = deps.network ?? await startPodNetwork(c);
@@ -136,7 +153,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   const volumeManager = deps.volumes ?? createVolumeManager({ rootDir: config.rootDir, sources: c.api, nodeName: config.nodeName, logger: c.logger });
   c.stoppers.push(() => volumeManager.stop());
   const events = c.api ? createEventRecorder(c.api, config.nodeName, c.logger) : discardEvents;
-  const prober = createProberManager({ exec: (id, cmd, timeout) => runtime.execInContainer(id, cmd, timeout), events, logger: c.logger });
+  const prober = createProberManager({ exec: (id, cmd, timeout) => runtime.execInContainer(id, cmd, timeout), events, logger: c.logger, tracing: c.tracing });
   c.stoppers.push(async () => prober.stop());
   const services = startServices(c);
   // The runtime pod cache: PLEG's relists keep it honest, so workers read the runtime only after a change.
@@ -153,6 +170,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     runtimeName: () => runtimeName,
     generatePodStatus: deps.generatePodStatus ?? generatePodStatus,
     metrics: c.metrics,
+    tracing: c.tracing,
   });
   // 7. Where pods come from: static files, then the API server's watch.
   const sources = podSources(c);
@@ -186,9 +204,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     registry: c.registry,
     runtime,
     ready,
+    timelines: c.timelines,
     async removeAllPods() {
       for (const p of await runtime.relist()) {
-        await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
+        await withPodLogScope(podLogFields(p), () => runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true))
           .catch((err) => c.logger.warn({ uid: p.uid, err: String(err) }, 'pod removal failed'));
       }
       await volumeManager.removeOrphans(new Set());
@@ -235,7 +254,7 @@ function rotateClientCertificate(c: Composition): void {
   c.stoppers.push(async () => manager.stop());
 }
 
-function connectToApiServer(config: AgentConfig, deps: AgentDeps): Composition {
+function connectToApiServer(config: AgentConfig, deps: AgentDeps, tracing: AgentTracing): Composition {
   const logger = deps.logger.child({ node: config.nodeName });
   mkdirSync(config.rootDir, { recursive: true });
   const kubeConfig = deps.kubeConfig ?? (config.kubeconfig ? loadKubeconfigFile(config.kubeconfig) : undefined);
@@ -246,8 +265,8 @@ function connectToApiServer(config: AgentConfig, deps: AgentDeps): Composition {
     })
     : undefined;
   if (!api) logger.info('no --kubeconfig: standalone mode, static pods only');
-  return { config, deps, logger, registry: new PodRegistry(), api, kubeConfig, statusManager: new StatusManager(api, logger),
-    metrics: createAgentMetrics(config.nodeName), stoppers: [], stopping: false };
+  return { config, deps, logger, registry: new PodRegistry(), api, kubeConfig, statusManager: new StatusManager(api, logger, { tracing }),
+    metrics: createAgentMetrics(config.nodeName), stoppers: [], stopping: false, tracing, timelines: deps.timelines ?? tracing.timelines };
 }
 
 async function startPodNetwork(c: Composition): Promise<SandboxNetwork> {
@@ -305,6 +324,8 @@ async function startServers(c: Composition, hostIP: string, runtime: PodRuntime)
     statsSummary: () => stats.summary(),
     resourceMetrics: () => stats.resourceMetrics(),
     configz: () => kubeletConfigz(config),
+    // The span recorder's bounded buffer (src/trace/); undefined-safe: without one, no /debug/pods routes.
+    timelines: c.timelines,
     logger: logger.child({ component: 'node-api' }),
   });
   if (config.rotateServerCertificates) rotateServingCertificate(c, servingHosts, nodeApi, !byCsr);
@@ -361,6 +382,8 @@ function syncContextOf(c: Composition, hostIP: string, services: ServiceCache | 
   };
 }
 
+const WATCH_EVENT: Record<PodUpdate['op'], string> = { ADD: 'ADDED', UPDATE: 'MODIFIED', DELETE: 'DELETED' };
+
 /** The merged pod updates (applied to the registry: UIDs to wake), and when the API has listed. */
 function podSources(c: Composition): { updates: Observable<string>; synced: Promise<void> } {
   const { config, api, logger, registry } = c;
@@ -379,7 +402,9 @@ function podSources(c: Composition): { updates: Observable<string>; synced: Prom
       }
       // One bad update must not end the stream every pod's sync hangs on.
       try {
-        const uid = registry.apply(update);
+        // The watch event (or list item, or static file change) is the first span of the pod's timeline.
+        const uid = c.tracing.podRoot('pod.watch', podIdentityOf(update.pod), { 'k8s.watch.event': WATCH_EVENT[update.op], 'pod.source': update.source },
+          () => registry.apply(update));
         return uid ? [uid] : EMPTY;
       } catch (err) {
         logger.error({ err, op: update.op, source: update.source, pod: podFullName(update.pod) }, 'pod update could not be applied; skipped');
@@ -453,7 +478,7 @@ async function removeOrphans(
   for (const p of startupPods) {
     if (registry.get(p.uid)) continue;
     logger.info(podLogFields(p), 'removing pod unknown to every source (deleted while the agent was down)');
-    const removal = await runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true)
+    const removal = await withPodLogScope(podLogFields(p), () => runtime.killPod({ uid: p.uid, name: p.name, namespace: p.namespace }, p, 0, true))
       .catch((err) => ({ failures: [{ step: 'kill', reason: 'KillPodError', message: String(err) }] }));
     // The garbage collector removes what is left of an orphan whose removal failed.
     if (removal.failures.length) logger.warn({ ...podLogFields(p), failures: removal.failures }, 'orphan removal failed');

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { BaseLogger } from 'pino';
 import { CniClient } from './cni-client.ts';
+import { joinSpanOf } from '../trace/in-span.ts';
 import { loadNetwork, type NetworkConfigList } from './config.ts';
 import { addedNotePath, DEFAULT_AGENT_SOCKET, DELEGATE_SUPPORTED_VERSIONS, pendingDelDir, type DelegateRequest, type DelegateResponse } from './delegate/protocol.mjs';
 import { CniErrorCode, CniPluginError } from './errors.ts';
@@ -220,7 +221,9 @@ class AgentNetworkManager implements AgentNetwork {
     if (!containerId || !ifName) throw new CniPluginError(CniErrorCode.invalidEnvironment, 'CNI_CONTAINERID and CNI_IFNAME are required');
     const args = [...parseCniArgs(env.CNI_ARGS)].filter(([k]) => k !== 'IgnoreUnknown');
     const netns = env.CNI_NETNS ?? '';
-    return this.withLock(containerId, async () => {
+    // The request comes from the runtime's delegate, outside any context: its spans join the
+    // RunPodSandbox or StopPodSandbox that is waiting for it, by pod uid.
+    return joinSpanOf(new Map(args).get('K8S_POD_UID') ?? '', () => this.withLock(containerId, async () => {
       switch (command) {
         case 'ADD': {
           const pairs = new Map(args);
@@ -253,7 +256,7 @@ class AgentNetworkManager implements AgentNetwork {
         default:
           throw new CniPluginError(CniErrorCode.invalidEnvironment, `unknown CNI_COMMAND "${command ?? ''}"`);
       }
-    });
+    }));
   }
 }
 

@@ -3,6 +3,8 @@
 // cached result, DEL in reverse and idempotent, STATUS and GC for 1.1.0 networks, VERSION to
 // make sure each plugin speaks the network's cniVersion before we send it anything.
 import type { BaseLogger } from 'pino';
+import { inSpan } from '../trace/in-span.ts';
+import { SANDBOX_ID } from '../trace/span-attributes.ts';
 import { pino } from 'pino';
 import type { NetworkConfigList, PluginConfig } from './config.ts';
 import { CniErrorCode, CniPluginError } from './errors.ts';
@@ -65,7 +67,8 @@ export class CniClient {
     const started = Date.now();
     const path = await findPlugin(this.binDirs, plugin.type);
     try {
-      return await execPlugin(path, plugin.type, buildPluginEnv(command, this.binDirs, attachment), JSON.stringify(stdin), this.timeoutMs);
+      return await inSpan(`cni.${command.toLowerCase()} ${plugin.type}`, { 'cni.network': list.name, ...(attachment ? { [SANDBOX_ID]: attachment.containerId, 'cni.ifname': attachment.ifName } : {}) },
+        () => execPlugin(path, plugin.type, buildPluginEnv(command, this.binDirs, attachment), JSON.stringify(stdin), this.timeoutMs));
     } finally {
       this.log.debug({ step: `cni ${command}`, plugin: plugin.type, network: list.name, container: attachment?.containerId, ms: Date.now() - started }, 'plugin invoked');
     }

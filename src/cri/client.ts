@@ -21,6 +21,7 @@
 // With `metrics`, every call is counted and timed under the kubelet's operation name
 // (operation-names.ts): one recorder per RPC, made on its first call, then a Map lookup and
 // the recorder's observation per call.
+import { AsyncResource } from 'node:async_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import { Observable } from 'rxjs';
@@ -31,6 +32,14 @@ import { loadCriPackage } from './proto-loader.ts';
 import type { RuntimeServiceClient } from './generated/runtime/v1/RuntimeService.ts';
 import type { ImageServiceClient } from './generated/runtime/v1/ImageService.ts';
 import type * as T from './types.ts';
+import { traceHeaders } from '../trace/propagation.ts';
+
+/** The step's W3C trace context (traceparent) for the runtime; empty while no span is active. */
+function traceMetadata(): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [k, v] of Object.entries(traceHeaders() ?? {})) metadata.set(k, v);
+  return metadata;
+}
 
 export interface CriClientOptions {
   /** Separate image service endpoint (--image-service-endpoint); defaults to the runtime's. */
@@ -52,6 +61,8 @@ export type CriCallRecorder = (seconds: number, failed: boolean) => void;
 export interface CallOptions {
   /** Deadline for this call in ms, replacing the default (Infinity: none). */
   timeoutMs?: number;
+  /** Log a success at trace instead of debug: the relist every second (a failure stays at debug). */
+  quiet?: boolean;
 }
 
 export interface ContainerEventsOptions {
@@ -133,19 +144,21 @@ export class CriClient {
     const client = channel.get() as AnyClient;
     const record = this.recorderFor(method);
     return new Promise<Res>((resolve, reject) => {
-      client[method]!.call(client, request, { deadline }, (err: grpc.ServiceError | null, res: Res) => {
+      // Bound to the caller's async context, so the line below logs in its pod's scope (src/pod/pod-log-scope.ts).
+      client[method]!.call(client, request, traceMetadata(), { deadline }, AsyncResource.bind((err: grpc.ServiceError | null, res: Res) => {
         const elapsed = performance.now() - started;
         record?.(elapsed / 1000, err !== null);
         const ms = Math.round(elapsed);
         if (!err) {
-          this.log.debug({ method, ms }, 'CRI call');
+          if (opts?.quiet) this.log.trace({ method, ms }, 'CRI call');
+          else this.log.debug({ method, ms }, 'CRI call');
           resolve(res);
           return;
         }
         this.log.debug({ method, ms, code: grpc.status[err.code], err: err.details }, 'CRI call failed');
         if (err.code === grpc.status.UNAVAILABLE) channel.reset();
         reject(CriError.fromServiceError(method, err, channel.endpoint));
-      });
+      }));
     });
   }
 

@@ -25,6 +25,7 @@ interface SampleFlags {
   control?: string;
   preStartRequired?: boolean;
   logLevel: string;
+  logFormat?: string;
 }
 
 function positiveInt(text: string): number {
@@ -58,8 +59,9 @@ export function registerDevicePluginCommand(program: Command): void {
     .option('--control <socket>', 'unix socket taking "unhealthy ID" / "healthy ID" / "list" lines')
     .option('--pre-start-required', 'ask the agent to call PreStartContainer before each container start')
     .option('--log-level <level>', 'pino level', 'info')
+    .addOption(new Option('--log-format <format>', 'json or text; default: text when stderr is a terminal, else json').choices(['json', 'text']))
     .action(async (flags: SampleFlags) => {
-      const logger = createLogger(flags.logLevel);
+      const logger = await createLogger(flags.logLevel, { format: flags.logFormat as 'json' | 'text' | undefined });
       let backend: DeviceBackend;
       try {
         backend = await backendFor(flags);

@@ -3,6 +3,7 @@
 // reaches the files in seconds instead of at the next periodic sync.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { VolumeSources } from './pod-volumes.ts';
+import { outsidePodLogScope } from '../pod/pod-log-scope.ts';
 
 export interface ObjectRef {
   kind: 'ConfigMap' | 'Secret';
@@ -52,7 +53,8 @@ export class ObjectWatches {
       let watch = this.watches.get(key);
       if (!watch) {
         const uids = new Set<string>();
-        const stop = this.sources.watchObject(ref.kind, ref.namespace, ref.name, () => this.onChange([...uids]));
+        // Outside the pod's log scope: the watch serves every pod that shares the object.
+        const stop = outsidePodLogScope(() => this.sources.watchObject(ref.kind, ref.namespace, ref.name, () => this.onChange([...uids])));
         watch = { stop, uids };
         this.watches.set(key, watch);
       }

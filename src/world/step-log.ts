@@ -1,4 +1,4 @@
-// One log line per world step, with its duration: `{ step, ms }` (DESIGN.md section 11).
+// One log line per world step, with its duration: `{ step, ms }`.
 import { pino, type Logger } from 'pino';
 
 export function defaultWorldLogger(): Logger {

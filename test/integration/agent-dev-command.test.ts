@@ -27,7 +27,7 @@ test('dev runs the examples for kubectl and Ctrl-C cleans up', { timeout: 90_000
   // The agent's KubeletConfiguration travels through dev: maxPods 300 shows in the node's capacity.
   const configFile = join(dir, 'kubelet-config.yaml');
   writeFileSync(configFile, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 300\n');
-  const child = spawn(process.execPath, [bin, 'dev', '--port', '0', '--kubeconfig-out', kubeconfig, '--log-level', 'warn', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'dev', '--port', '0', '--viewer-port', '0', '--kubeconfig-out', kubeconfig, '--log-level', 'warn', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -19,6 +19,7 @@ import { nodeApiAuth } from '../../src/agent/server/auth/node-api-auth.ts';
 import type { RunningServer } from '../../src/agent/server/healthz-server.ts';
 import { startNodeApiServer } from '../../src/agent/server/node-api-server.ts';
 import { createCertificateAuthority, selfSignedServingCertificate, type CertificateAndKey } from '../../src/tls/certificates.ts';
+import { fixedTimelines, twoContainersTimeline } from '../helpers/timeline-fixture.ts';
 
 const execFileAsync = promisify(execFile);
 const nodeName = 'node-a';
@@ -91,6 +92,7 @@ before(async () => {
     tls: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: auth.clientCaPem },
     authenticate: auth.authenticate, authorize: auth.authorize,
     pods: () => [pod], podLogsDir: logs, healthy: () => true, logger: silent,
+    timelines: fixedTimelines(twoContainersTimeline()),
     streamingUrl: async () => { throw new Error('no runtime in this test'); },
   });
 });
@@ -193,6 +195,43 @@ test('allowed: pods and logs are served (nodes/pods alone opens /pods but not lo
   assert.equal((await get('/containerLogs/default/web/app', { as: 'alice' })).body, 'hello from app\n');
   assert.equal((await get('/pods', { as: 'carol' })).status, 200);
   assert.equal((await get('/containerLogs/default/web/app', { as: 'carol' })).status, 403);
+});
+
+test('pod timelines (/debug/pods...) are nodes/proxy: anonymous 401, denied 403, nodes/pods alone not enough', async () => {
+  for (const path of ['/debug/pods', '/debug/pods/default/two-containers/timeline', '/debug/pods/default/two-containers/timeline?format=json']) {
+    assert.deepEqual(await curl(path), { status: 401, body: 'Unauthorized' }, path);
+    assert.equal((await get(path, { token: 'forged' })).status, 401, path);
+    assert.equal((await get(path, { as: 'eve' })).status, 401, path);
+    const denied = await get(path, { as: 'mallory' });
+    assert.equal(denied.status, 403, path);
+    assert.match(denied.body, /^Forbidden \(user=mallory, verb=get, resource=nodes, subresource\(s\)=\[proxy\]\)/, path);
+    assert.doesNotMatch(denied.body, /RunPodSandbox|two-containers/, path);
+    assert.equal((await get(path, { as: 'carol' })).status, 403, path);
+  }
+  assert.ok(reviews.some((r) => r.user === 'carol' && r.subresource === 'proxy' && r.verb === 'get'));
+});
+
+test('pod timelines, allowed: HTML page, trace-event JSON (query or Accept), index, 404 and 400', async () => {
+  const page = await curl('/debug/pods/default/two-containers/timeline', { as: 'alice', extra: ['-H', 'Accept: text/html'] });
+  assert.equal(page.status, 200);
+  assert.match(page.body, /^<!doctype html>/);
+  assert.match(page.body, /RunPodSandbox/);
+  const headers = await get('/debug/pods/default/two-containers/timeline', { as: 'alice' });
+  assert.match(String(headers.headers['content-type']), /^text\/html/);
+  assert.match(String(headers.headers['content-security-policy']), /default-src 'none'/);
+  const byQuery = JSON.parse((await get('/debug/pods/default/two-containers/timeline?format=json', { token: 'good-token' })).body);
+  assert.equal(byQuery.traceEvents.filter((e: { ph: string }) => e.ph === 'X').length, twoContainersTimeline().spans.length);
+  const byAccept = await curl('/debug/pods/default/two-containers/timeline', { token: 'good-token', extra: ['-H', 'Accept: application/json'] });
+  assert.deepEqual(JSON.parse(byAccept.body), byQuery);
+  const index = JSON.parse((await curl('/debug/pods?format=json', { as: 'alice' })).body);
+  assert.deepEqual(index.pods.map((p: { name: string }) => p.name), ['two-containers']);
+  assert.match((await curl('/debug/pods', { as: 'alice' })).body, /href="pods\/default\/two-containers\/timeline"/);
+  const missing = await get('/debug/pods/default/web/timeline', { as: 'alice' });
+  assert.equal(missing.status, 404);
+  assert.match(missing.body, /no timeline for pod "default\/web" on node "node-a"/);
+  assert.equal((await get('/debug/pods/Default/web/timeline', { as: 'alice' })).status, 400);
+  assert.equal((await get('/debug/pods/default/web/timeline?format=xml', { as: 'alice' })).status, 400);
+  assert.equal((await get('/debug/pods/default/two-containers/timeline', { as: 'alice', method: 'POST' })).status, 405);
 });
 
 test('an authorization webhook that cannot be reached is a 500, not a 200', async () => {

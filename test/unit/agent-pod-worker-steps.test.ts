@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { nextPodWorkerStep, type PodWorkerFacts } from '../../src/agent/workers/next-pod-worker-step.ts';
-import { changeWorkerState, initialWorkerStatus, syncingProgressOf } from '../../src/agent/workers/pod-worker-state.ts';
+import { changeWorkerState, initialWorkerStatus } from '../../src/agent/workers/pod-worker-state.ts';
 import type { PodRecord } from '../../src/agent/workers/pod-registry.ts';
 
 const running: PodWorkerFacts = { state: 'syncing', removedFromSource: false, deletionRequested: false, admission: 'admitted', phase: 'Running', needsMirror: false, pastActiveDeadline: false };
@@ -76,6 +76,11 @@ test('state changes: each one logs once with where it came from; staying put log
   assert.deepEqual(lines.map((l) => [l.step, l.from]), [
     ['Admitted', 'syncing'], ['SandboxReady', 'syncing'], ['Running', 'SandboxReady'], ['terminating', 'Running'], ['terminated', 'terminating'], ['cleanedUp', 'terminated'],
   ]);
+  // The lifecycle a person follows at --v 4, in the message and as a field (cleanedUp is past it).
+  assert.deepEqual(lines.map((l) => [l.lifecycle, l.msg]), [
+    ['Admitted', 'pod Admitted'], ['SandboxReady', 'pod SandboxReady'], ['Running', 'pod Running'], ['Terminating', 'pod Terminating'],
+    ['Terminated', 'pod Terminated'], [undefined, 'pod cleanedUp'],
+  ]);
   assert.equal(lines[3]!.gracePeriodSeconds, 5);
   assert.equal(lines[0]!.pod, 'ns/web');
   assert.equal(r.worker.state, 'cleanedUp');
@@ -89,13 +94,5 @@ test('state changes: a worker never goes back (terminated → syncing is a bug a
   assert.throws(() => changeWorkerState(r, { state: 'terminating' }, logger), /from terminated to terminating/);
 });
 
-test('syncing progress: sandbox, then containers starting, then Running; none in a final phase', () => {
-  const sb = { id: 's', state: 'ready' as const, attempt: 0, createdAtMs: 0, runtimeHandler: '', ips: ['10.0.0.2'] };
-  const ctr = (name: string, state: 'running' | 'created') => ({ id: name, name, sandboxId: 's', attempt: 0, state, createdAtMs: 0, image: 'i', imageRef: 'i', specHash: 'h' });
-  const obs = (containers: ReturnType<typeof ctr>[]) => ({ uid: 'u1', name: 'web', namespace: 'ns', sandboxes: [sb], containers });
-  assert.equal(syncingProgressOf({ ...obs([]), sandboxes: [] }, 2), undefined);
-  assert.equal(syncingProgressOf(obs([]), 2), 'SandboxReady');
-  assert.equal(syncingProgressOf(obs([ctr('a', 'running'), ctr('b', 'created')]), 2), 'ContainersStarting');
-  assert.equal(syncingProgressOf(obs([ctr('a', 'running'), ctr('b', 'running')]), 2), 'Running');
-  assert.equal(syncingProgressOf(obs([ctr('a', 'running'), ctr('b', 'running')]), 2, 'Succeeded'), undefined);
-});
+// How far a syncing pod got (its lifecycle state): test/unit/agent-pod-lifecycle.test.ts.
+

@@ -3,6 +3,8 @@ import type { V1Taint } from '@kubernetes/client-node';
 
 export type NetworkMode = 'runtime' | 'agent';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+/** --log-format / --logging-format / logging.format; auto: text on a terminal, else JSON. */
+export type LogFormat = 'auto' | 'json' | 'text';
 export type AuthorizationMode = 'Webhook' | 'AlwaysAllow';
 export const authorizationModes: AuthorizationMode[] = ['Webhook', 'AlwaysAllow'];
 
@@ -85,6 +87,7 @@ export interface AgentConfig {
   /** Sysctls (or prefixes ending in *) pods may set beyond the safe set; each known to be namespaced. */
   allowedUnsafeSysctls: string[];
   logLevel: LogLevel;
+  logFormat: LogFormat;
   networkMode: NetworkMode;
   cniConfDir: string;
   cniBinDir: string;
@@ -99,6 +102,10 @@ export interface AgentConfig {
   kubeAPIQPS: number;
   kubeAPIBurst: number;
   intervals: AgentIntervals;
+  /** Spans to an OTLP collector (KubeletConfiguration `tracing`; --tracing-endpoint). */
+  tracing: { endpoint?: string; samplingRatePerMillion: number };
+  /** Keep recent pods' spans for the node API's timeline views (--pod-timelines, default true). */
+  podTimelines: boolean;
 }
 
 export const defaultIntervals: AgentIntervals = {
@@ -142,6 +149,7 @@ export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
   allowPrivileged: false,
   allowedUnsafeSysctls: [],
   logLevel: 'info',
+  logFormat: 'auto',
   networkMode: 'runtime',
   cniConfDir: '/etc/cni/net.d',
   cniBinDir: '/opt/cni/bin',
@@ -153,4 +161,7 @@ export const defaultConfig: Omit<AgentConfig, 'nodeName'> = {
   kubeAPIQPS: 50,
   kubeAPIBurst: 100,
   intervals: defaultIntervals,
+  // Every trace: with an endpoint given, all of it is wanted (the kubelet's unset field samples nothing).
+  tracing: { samplingRatePerMillion: 1_000_000 },
+  podTimelines: true,
 };

@@ -6,7 +6,7 @@ import type { V1Taint } from '@kubernetes/client-node';
 import type { AuthorizationMode } from './agent-config.ts';
 import { authorizationModes } from './agent-config.ts';
 import { ConfigError } from './config-error.ts';
-import { parseDuration, parseInteger, parseTaint, parseUnsafeSysctls } from './value-parsers.ts';
+import { parseDuration, parseInteger, parseLogFormat, parseTaint, parseTracingEndpoint, parseUnsafeSysctls } from './value-parsers.ts';
 
 export interface KubeletConfigFile {
   maxPods?: number;
@@ -26,6 +26,8 @@ export interface KubeletConfigFile {
   fileCheckMs?: number;
   syncMs?: number;
   verbosity?: number;
+  /** logging.format: json or text. */
+  logFormat?: 'json' | 'text';
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCAFile?: string;
@@ -40,6 +42,9 @@ export interface KubeletConfigFile {
   serverTLSBootstrap?: boolean;
   kubeAPIQPS?: number;
   kubeAPIBurst?: number;
+  /** tracing.endpoint (host:port of an OTLP/gRPC collector) and tracing.samplingRatePerMillion. */
+  tracingEndpoint?: string;
+  tracingSamplingRatePerMillion?: number;
   /** Kubelet fields present in the file that this agent does not implement. */
   ignored: string[];
 }
@@ -144,11 +149,19 @@ const readers: Record<string, Reader> = {
     if (!Array.isArray(value)) throw new ConfigError(field, `must be a list of taints, got ${typeName(value)}`);
     out.registerWithTaints = value.map((t, i) => readTaint(`${field}[${i}]`, t));
   },
+  tracing: object({
+    endpoint: (field, value, out) => {
+      if (typeof value !== 'string') throw new ConfigError(field, `must be a string, got ${typeName(value)}`);
+      out.tracingEndpoint = parseTracingEndpoint(field, value);
+    },
+    samplingRatePerMillion: int('tracingSamplingRatePerMillion', 0, 1_000_000),
+  }),
   logging: (field, value, out) => {
     if (!isObject(value)) throw new ConfigError(field, `must be an object, got ${typeName(value)}`);
     for (const [k, v] of Object.entries(value)) {
       if (k === 'verbosity') out.verbosity = parseInteger(`${field}.verbosity`, typeof v === 'number' ? v : String(v), 0, 10);
-      else if (k !== 'format' && k !== 'flushFrequency' && k !== 'options') throw new ConfigError(`${field}.${k}`, 'unknown field');
+      else if (k === 'format') out.logFormat = parseLogFormat(`${field}.format`, v);
+      else if (k !== 'flushFrequency' && k !== 'options') throw new ConfigError(`${field}.${k}`, 'unknown field');
     }
   },
 };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.ts';
 import { authorizationModes, defaultConfig, type AgentConfig, type AuthorizationMode, type LogLevel } from './agent-config.ts';
 import { parseKubeletConfigFile } from './kubelet-config-file.ts';
-import { levelForVerbosity, parseBoolean, parseDuration, parseInteger, parseLabels, parseTaints, parseUnsafeSysctls } from './value-parsers.ts';
+import { levelForVerbosity, parseBoolean, parseDuration, parseInteger, parseLabels, parseLogFormat, parseTaints, parseTracingEndpoint, parseUnsafeSysctls } from './value-parsers.ts';
 
 /** Flag values exactly as commander hands them over (strings; booleans for switches). */
 export interface AgentFlags {
@@ -32,6 +32,10 @@ export interface AgentFlags {
   allowedUnsafeSysctls?: string[];
   v?: string;
   logLevel?: string;
+  /** json or text; without it, text on a terminal. */
+  logFormat?: string;
+  /** The kubelet's name for --log-format. */
+  loggingFormat?: string;
   networkMode?: string;
   cniConfDir?: string;
   cniBinDir?: string;
@@ -50,6 +54,10 @@ export interface AgentFlags {
   authorizationWebhookCacheUnauthorizedTtl?: string;
   kubeApiQps?: string;
   kubeApiBurst?: string;
+  /** host:port of an OTLP/gRPC collector. */
+  tracingEndpoint?: string;
+  /** `--pod-timelines` alone is true; `--pod-timelines=false` comes as the string. */
+  podTimelines?: boolean | string;
 }
 
 const logLevels: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -92,6 +100,7 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
     if (f.fileCheckMs !== undefined) c.intervals.staticPodRescanMs = f.fileCheckMs;
     if (f.syncMs !== undefined) c.intervals.resyncMs = f.syncMs;
     if (f.verbosity !== undefined) c.logLevel = levelForVerbosity('logging.verbosity', String(f.verbosity));
+    if (f.logFormat !== undefined) c.logFormat = f.logFormat;
     if (f.tlsCertFile !== undefined) c.tlsCertFile = f.tlsCertFile;
     if (f.tlsPrivateKeyFile !== undefined) c.tlsPrivateKeyFile = f.tlsPrivateKeyFile;
     if (f.clientCAFile !== undefined) c.authentication.x509.clientCAFile = f.clientCAFile;
@@ -106,6 +115,8 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
     if (f.serverTLSBootstrap !== undefined) c.rotateServerCertificates = f.serverTLSBootstrap;
     if (f.kubeAPIQPS !== undefined) c.kubeAPIQPS = f.kubeAPIQPS;
     if (f.kubeAPIBurst !== undefined) c.kubeAPIBurst = f.kubeAPIBurst;
+    if (f.tracingEndpoint !== undefined) c.tracing.endpoint = f.tracingEndpoint;
+    if (f.tracingSamplingRatePerMillion !== undefined) c.tracing.samplingRatePerMillion = f.tracingSamplingRatePerMillion;
   }
 
   if (flags.kubeconfig !== undefined) c.kubeconfig = flags.kubeconfig;
@@ -125,6 +136,8 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
   if (flags.kubeApiQps !== undefined) c.kubeAPIQPS = parseInteger('--kube-api-qps', flags.kubeApiQps, 0, 2 ** 31 - 1);
   if (flags.kubeApiBurst !== undefined) c.kubeAPIBurst = parseInteger('--kube-api-burst', flags.kubeApiBurst, 0, 2 ** 31 - 1);
   if (flags.nodeIp !== undefined) c.nodeIP = flags.nodeIp;
+  if (flags.tracingEndpoint !== undefined) c.tracing.endpoint = parseTracingEndpoint('--tracing-endpoint', flags.tracingEndpoint);
+  if (flags.podTimelines !== undefined) c.podTimelines = parseBoolean('--pod-timelines', flags.podTimelines);
   if (flags.port !== undefined) c.port = parseInteger('--port', flags.port, 0, 65535);
   if (flags.address !== undefined) c.address = flags.address;
   if (flags.healthzPort !== undefined) c.healthzPort = parseInteger('--healthz-port', flags.healthzPort, 0, 65535);
@@ -136,6 +149,12 @@ export function resolveAgentConfig(flags: AgentFlags, readFile: (p: string) => s
   if (flags.logLevel !== undefined) {
     if (!logLevels.includes(flags.logLevel as LogLevel)) throw new ConfigError('--log-level', `"${flags.logLevel}" is not one of ${logLevels.join(', ')}`);
     c.logLevel = flags.logLevel as LogLevel;
+  }
+  if (flags.loggingFormat !== undefined) c.logFormat = parseLogFormat('--logging-format', flags.loggingFormat);
+  if (flags.logFormat !== undefined) {
+    const format = parseLogFormat('--log-format', flags.logFormat);
+    if (flags.loggingFormat !== undefined && flags.loggingFormat !== format) throw new ConfigError('--log-format', `"${format}" contradicts --logging-format "${flags.loggingFormat}"`);
+    c.logFormat = format;
   }
   if (flags.networkMode !== undefined) {
     if (flags.networkMode !== 'runtime' && flags.networkMode !== 'agent') {

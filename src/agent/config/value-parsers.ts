@@ -96,3 +96,16 @@ export function levelForVerbosity(field: string, text: string): 'info' | 'debug'
   const v = parseInteger(field, text, 0, 10);
   return v >= 5 ? 'trace' : v >= 3 ? 'debug' : 'info';
 }
+
+/** --log-format / --logging-format / logging.format: json or text, as the kubelet's (its text is klog's; ours is pino-pretty's). */
+export function parseLogFormat(field: string, value: unknown): 'json' | 'text' {
+  if (value === 'json' || value === 'text') return value;
+  throw new ConfigError(field, `${JSON.stringify(value)} is not json or text`);
+}
+
+/** An OTLP/gRPC collector as the kubelet's tracing.endpoint takes it: host:port, no scheme. */
+export function parseTracingEndpoint(field: string, text: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):(\d{1,5})$/.exec(text.trim());
+  if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) throw new ConfigError(field, `"${text}" is not host:port (an OTLP/gRPC collector, e.g. localhost:4317)`);
+  return text.trim();
+}

@@ -23,3 +23,10 @@ export function changedPods(previous: ReadonlyMap<string, PodFingerprint>, next:
   for (const uid of previous.keys()) if (!next.has(uid)) changed.push(uid);
   return changed;
 }
+
+export type PodChange = 'appeared' | 'changed' | 'disappeared';
+
+/** What changedPods reports, with how each pod changed (for the log: a relist that found nothing new says nothing). */
+export function podChanges(previous: ReadonlyMap<string, PodFingerprint>, next: ReadonlyMap<string, PodFingerprint>): Array<{ uid: string; change: PodChange }> {
+  return changedPods(previous, next).map((uid) => ({ uid, change: !next.has(uid) ? 'disappeared' : previous.has(uid) ? 'changed' : 'appeared' }));
+}

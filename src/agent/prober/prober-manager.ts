@@ -14,6 +14,9 @@ import { podLogFields, podRefOf } from '../../pod/pod-ref.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
 import { initialProbeState, probeGate, probeSettingsOf, recordProbeResult, type ProbeSettings, type ProbeState } from './probe-state.ts';
 import { runProbe } from './run-probe.ts';
+import { noTracing, type AgentTracing } from '../../trace/tracing.ts';
+import { markActiveSpanFailed, noteOnActiveSpan } from '../../trace/in-span.ts';
+import { CONTAINER_ID, CONTAINER_NAME, podIdentityOf } from '../../trace/span-attributes.ts';
 import { clampTimerMs } from '../../util/timer-limit.ts';
 
 const KINDS: readonly ProbeKind[] = ['startup', 'liveness', 'readiness'];
@@ -39,6 +42,8 @@ export interface ProberManagerDeps {
   exec: ExecInContainer;
   events: EventRecorder;
   logger: Logger;
+  /** Each probe run is a root span of its pod's timeline; default: none. */
+  tracing?: AgentTracing;
 }
 
 interface ProbeWorker {
@@ -59,6 +64,7 @@ interface ProbeWorker {
 
 export function createProberManager(deps: ProberManagerDeps): ProberManager {
   const logger = deps.logger.child({ component: 'prober' });
+  const tracing = deps.tracing ?? noTracing;
   const workers = new Map<string, ProbeWorker>();
   const changes = new Subject<string>();
   let stopped = false;
@@ -101,7 +107,12 @@ export function createProberManager(deps: ProberManagerDeps): ProberManager {
       return;
     }
     w.inFlight = true;
-    const outcome = await runProbe(w.probe, { containerId: w.state.containerId, container: w.container, podIP: w.podIP }, w.settings.timeoutSeconds, deps.exec);
+    const outcome = await tracing.podRoot(`probe.${w.kind}`, podIdentityOf(w.pod), { [CONTAINER_NAME]: w.container.name, [CONTAINER_ID]: w.state.containerId }, async () => {
+      const o = await runProbe(w.probe, { containerId: w.state.containerId, container: w.container, podIP: w.podIP }, w.settings.timeoutSeconds, deps.exec);
+      noteOnActiveSpan({ 'probe.result': o.result });
+      if (o.result === 'failure') markActiveSpanFailed(o.output);
+      return o;
+    });
     w.inFlight = false;
     if (w.stopped) return;
     const fields = { ...podLogFields(podRefOf(w.pod)), uid: w.uid, container: w.container.name, probe: w.kind };

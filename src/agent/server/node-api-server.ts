@@ -8,7 +8,8 @@
 // node and its containers use, src/agent/stats/), /configz (the configuration in effect) and
 // /containerLogs/<ns>/<pod>/<container>, which the API server's node proxy reaches for
 // `kubectl logs`; and, as HTTP upgrades, /exec, /attach and /portForward (streaming.ts), which
-// are relayed to the runtime's streaming server once admitted the same way. No request, however
+// are relayed to the runtime's streaming server once admitted the same way. With `timelines`,
+// /debug/pods and /debug/pods/<ns>/<name>/timeline (timeline-routes.ts) show pods' timelines. No request, however
 // malformed, may throw out of here: each failure is answered and logged with its cause.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,6 +27,8 @@ import { relayToRuntime, streamRequestOf, STREAMING_ROOTS } from './streaming.ts
 import { refuseUpgrade } from '../../util/http-upgrade.ts';
 import type { Duplex } from 'node:stream';
 import type { StreamRequest } from '../../cri/runtime-manager/pod-runtime.ts';
+import type { PodTimelines } from '../../trace/pod-timeline.ts';
+import { timelineRoutes } from './timeline-routes.ts';
 
 export interface NodeApiServerOptions {
   port: number;
@@ -47,6 +50,8 @@ export interface NodeApiServerOptions {
   resourceMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** /configz: {"kubeletconfig": {...}} (nodes/configz, then nodes/proxy); absent: no route. */
   configz?: () => object;
+  /** /debug/pods and /debug/pods/<ns>/<name>/timeline (nodes/proxy): the pods' timelines; absent: no routes. */
+  timelines?: PodTimelines;
   logger: Logger;
   /** Request bodies past this are refused with 413 (no endpoint here takes one). Default 1 MiB. */
   maxBodyBytes?: number;
@@ -67,6 +72,8 @@ interface RouteContext {
   params: Record<string, string>;
   target: RequestTarget;
   user: RequestUser;
+  /** The Accept header (the timeline routes answer JSON or HTML by it). */
+  accept?: string;
 }
 
 interface Route {
@@ -199,6 +206,7 @@ export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningN
     ...(opts.statsSummary ? [{ pattern: ['stats', 'summary'], get: summaryAnswer }] : []),
     ...(opts.configz ? [{ pattern: ['configz'], get: () => json(opts.configz!()) }] : []),
     { pattern: ['containerLogs', ':namespace', ':pod', ':container'], get: containerLogs },
+    ...(opts.timelines ? timelineRoutes(opts.timelines, opts.nodeName) : []),
   ];
   async function metricsAnswer(): Promise<Answer> {
     const { contentType, body } = await opts.metrics!();
@@ -264,7 +272,7 @@ export function startNodeApiServer(opts: NodeApiServerOptions): Promise<RunningN
       const params = match(route.pattern, target.segments);
       if (!params) continue;
       if (method !== 'GET') return text(405, `method ${method} not allowed on ${target.path}\n`, { allow: 'GET' });
-      return route.get({ params, target, user: admitted.user });
+      return route.get({ params, target, user: admitted.user, accept: req.headers.accept });
     }
     return text(404, '404 page not found\n');
   }

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { statusOf, type KubeApi } from '../api/kube-api.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 import { statusEqual, statusMergePatch } from './status-patch.ts';
+import { noTracing, type AgentTracing } from '../../trace/tracing.ts';
+import { outsidePodLogScope } from '../../pod/pod-log-scope.ts';
 
 interface Entry {
   namespace: string;
@@ -24,6 +26,8 @@ export interface StatusManagerOptions {
   burst?: number;
   /** Delay before retrying a failed patch (e.g. a mirror pod not created yet). */
   retryMs?: number;
+  /** Each patch is a root span of its pod's timeline (status.patch, with the phase). */
+  tracing?: AgentTracing;
 }
 
 export class StatusManager {
@@ -34,10 +38,12 @@ export class StatusManager {
   private draining: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly tracing: AgentTracing;
 
   constructor(private readonly api: KubeApi | undefined, private readonly logger: Logger, opts: StatusManagerOptions = {}) {
     this.bucket = opts.qps !== undefined ? new TokenBucket(opts.qps, opts.burst ?? opts.qps) : undefined;
     this.retryMs = opts.retryMs ?? 1000;
+    this.tracing = opts.tracing ?? noTracing;
   }
 
   /** The newest status computed for the pod (what the next sync should build on). */
@@ -73,7 +79,8 @@ export class StatusManager {
   private kick(): void {
     if (this.draining || this.stopped) return;
     // drain() handles each patch's failure; anything else it throws is logged, never left unhandled.
-    this.draining = this.drain().catch((err) => {
+    // Outside the pod scope of whichever pod's set() started it: the drain writes every pod's status.
+    this.draining = outsidePodLogScope(() => this.drain()).catch((err) => {
       this.logger.error({ err }, 'pod status writing failed');
     }).finally(() => {
       this.draining = undefined;
@@ -90,7 +97,8 @@ export class StatusManager {
       const wanted = entry.wanted;
       await this.bucket?.take();
       try {
-        await this.api!.patchPodStatus(entry.namespace, entry.name, statusMergePatch(entry.written, wanted));
+        await this.tracing.podRoot('status.patch', { uid, name: entry.name, namespace: entry.namespace }, { 'k8s.pod.phase': wanted.phase ?? '' },
+          () => this.api!.patchPodStatus(entry.namespace, entry.name, statusMergePatch(entry.written, wanted)));
         entry.written = wanted;
         this.logger.debug({ pod: `${entry.namespace}/${entry.name}`, uid, phase: wanted.phase }, 'pod status written');
       } catch (err) {

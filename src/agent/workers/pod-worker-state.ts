@@ -4,10 +4,11 @@
 // A pod starts syncing (admission is the first thing its worker does). A pod rejected at
 // admission, or whose phase became Succeeded/Failed, goes to terminated without terminating.
 // Within syncing, `progress` says how far the pod got; it is a log label, not a state.
+// Each line names the pod's lifecycle state (pod-lifecycle.ts): Admitted, SandboxReady,
+// ContainersStarting, Running, ContainersFailing, Terminating, Terminated.
 import type { Logger } from 'pino';
-import type { RuntimePodStatus } from '../../cri/runtime-manager/pod-runtime.ts';
 import { podLogFields, podRefOf } from '../../pod/pod-ref.ts';
-import { isTerminalPhase } from '../../pod/phase.ts';
+import type { PodLifecycleState } from './pod-lifecycle.ts';
 import type { PodRecord } from './pod-registry.ts';
 
 export type PodWorkerState =
@@ -20,7 +21,22 @@ export type PodWorkerState =
   /** Gone from its source and from the runtime; the record is forgotten. */
   | 'cleanedUp';
 
-export type SyncingProgress = 'SandboxReady' | 'ContainersStarting' | 'Running';
+/** The lifecycle states within syncing, past Admitted. */
+export type SyncingProgress = Extract<PodLifecycleState, 'SandboxReady' | 'ContainersStarting' | 'Running' | 'ContainersFailing'>;
+
+export function isSyncingProgress(s: PodLifecycleState): s is SyncingProgress {
+  return s === 'SandboxReady' || s === 'ContainersStarting' || s === 'Running' || s === 'ContainersFailing';
+}
+
+/** The lifecycle state a worker state (and progress) shows; cleanedUp has none. */
+export function lifecycleOfWorker(status: { state: PodWorkerState; progress?: SyncingProgress }): PodLifecycleState | undefined {
+  switch (status.state) {
+    case 'syncing': return status.progress ?? 'Admitted';
+    case 'terminating': return 'Terminating';
+    case 'terminated': return 'Terminated';
+    case 'cleanedUp': return undefined;
+  }
+}
 
 /** Where a worker may go from each state. Anything else is a bug in the worker. */
 const NEXT_STATES: Record<PodWorkerState, readonly PodWorkerState[]> = {
@@ -56,24 +72,16 @@ export function changeWorkerState(
   }
   const now = Date.now();
   const step = to.label ?? progress ?? to.state;
+  const lifecycle = lifecycleOfWorker({ state: to.state, progress });
   logger.info({
     ...podLogFields(podRefOf(record.pod)),
     uid: record.uid,
     state: to.state,
+    ...(lifecycle ? { lifecycle } : {}),
     step,
     from: from.progress ?? from.state,
     ms: now - from.sinceMs,
     ...extra,
-  }, `pod ${step}`);
+  }, `pod ${to.label ?? lifecycle ?? step}`);
   record.worker = { state: to.state, ...(progress ? { progress } : {}), sinceMs: now };
-}
-
-/** How far a syncing pod got, judged from what the runtime holds after a sync. */
-export function syncingProgressOf(observed: RuntimePodStatus, expectedContainers: number, phase?: string): SyncingProgress | undefined {
-  if (isTerminalPhase(phase)) return undefined;
-  const sandbox = observed.sandboxes[0];
-  if (!sandbox || sandbox.state !== 'ready') return undefined;
-  const names = new Set(observed.containers.filter((c) => c.sandboxId === sandbox.id && c.state === 'running').map((c) => c.name));
-  if (expectedContainers > 0 && names.size >= expectedContainers) return 'Running';
-  return observed.containers.some((c) => c.sandboxId === sandbox.id) ? 'ContainersStarting' : 'SandboxReady';
 }

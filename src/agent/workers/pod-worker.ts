@@ -27,7 +27,8 @@ import { podGracePeriodSeconds } from '../../pod/grace-period.ts';
 import { isTerminalPhase } from '../../pod/phase.ts';
 import { podFullName, podLogFields, podRefOf } from '../../pod/pod-ref.ts';
 import { nextPodWorkerStep, type PodWorkerFacts } from './next-pod-worker-step.ts';
-import { changeWorkerState, syncingProgressOf } from './pod-worker-state.ts';
+import { changeWorkerState, isSyncingProgress, lifecycleOfWorker } from './pod-worker-state.ts';
+import { lifecycleStepsOf, podLifecycleOf } from './pod-lifecycle.ts';
 import type { PodRecord, PodRegistry } from './pod-registry.ts';
 import type { VolumeStep } from './volume-step.ts';
 import type { SysctlAllowlist } from '../admission/sysctls.ts';
@@ -38,6 +39,9 @@ import { DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, msUntilActiveDeadl
 import { KUBELET_CONDITION_TYPES } from '../pod-status/conditions.ts';
 import { clampTimerMs, MAX_TIMER_MS } from '../../util/timer-limit.ts';
 import { isPodStart, podWorkerOperation, type PodWorkerMetrics, type PodWorkerOperation } from '../metrics/agent-metrics.ts';
+import { withPodLogScope } from '../../pod/pod-log-scope.ts';
+import { noTracing, type AgentTracing } from '../../trace/tracing.ts';
+import { inSpan, markActiveSpanFailed, noteOnActiveSpan } from '../../trace/in-span.ts';
 
 export type GeneratePodStatus = (pod: V1Pod, observed: RuntimePodStatus, sync: SyncResult | undefined,
   ctx: { hostIP: string; podIPs: string[]; now: Date; runtimeName?: string; probeResults?: ProbeResultsView }) => V1PodStatus;
@@ -65,6 +69,8 @@ export interface PodWorkerDeps {
   metrics?: PodWorkerMetrics;
   /** The runtime pod cache that PLEG keeps current; absent: every read asks the runtime. */
   statusCache?: Pick<PodStatusCache, 'read' | 'acting' | 'changed' | 'forget'>;
+  /** Each step of a wake (admission, sync, kill) is a root span of the pod's timeline; default: none. */
+  tracing?: AgentTracing;
 }
 
 export interface PodWorkerOutcome {
@@ -73,6 +79,21 @@ export interface PodWorkerOutcome {
   retryAfterMs?: number;
   /** A step failed (the worker backs off before trying again unless retryAfterMs says when). */
   failed?: boolean;
+}
+
+/** A sync or kill whose steps failed: its span says so, with the first failure's message. */
+function noteFailures(result: SyncResult): Record<string, string> {
+  const first = result.failures[0];
+  if (first) markActiveSpanFailed(`${first.reason}: ${first.message}`);
+  return first ? { 'failure.reason': first.reason } : {};
+}
+
+/** The admission's verdict on its span; a rejection fails it with the kubelet's reason and message. */
+function noteAdmission(r: PodRecord): void {
+  const a = r.admission;
+  if (!a) return;
+  noteOnActiveSpan(a.admitted ? { 'admission.verdict': 'admitted' } : { 'admission.verdict': 'rejected', 'admission.reason': a.reason });
+  if (!a.admitted) markActiveSpanFailed(`${a.reason}: ${a.message}`);
 }
 
 function hasAnything(observed: RuntimePodStatus): boolean {
@@ -96,6 +117,7 @@ export function podWorkerFactsOf(r: PodRecord, latest: V1PodStatus | undefined, 
 
 export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<PodWorkerOutcome> {
   const { registry, runtime, devices, statusManager, logger } = deps;
+  const tracing = deps.tracing ?? noTracing;
 
   const target = (r: PodRecord) => ({ ...podRefOf(r.pod), uid: r.uid, pod: r.pod });
   const { statusCache } = deps;
@@ -108,7 +130,7 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
   const killPod = async (r: PodRecord, observed: RuntimePodStatus, grace: number, remove: boolean): Promise<SyncResult> => {
     statusCache?.acting(r.uid);
     try {
-      return await runtime.killPod(target(r), observed, grace, remove);
+      return await inSpan(remove ? 'RemovePod' : 'KillPod', { 'grace.seconds': grace }, () => runtime.killPod(target(r), observed, grace, remove), noteFailures);
     } finally {
       statusCache?.changed(r.uid);
     }
@@ -292,8 +314,11 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     const uid = r.uid;
     const pod = withLatestStatus(r);
     const observed = await observe(r);
-    const volumes = await deps.volumes.prepare(pod, deps.syncContext, observed.containers.some((c) => c.state === 'running'));
+    const prepare = () => deps.volumes.prepare(pod, deps.syncContext, observed.containers.some((c) => c.state === 'running'));
+    const volumeCount = pod.spec?.volumes?.length ?? 0;
+    const volumes = await (volumeCount ? inSpan('volumes.setup', { 'volumes.count': volumeCount }, prepare, (v) => (v.ok ? {} : noteFailures(v.result))) : prepare());
     if (!volumes.ok) {
+      markActiveSpanFailed(volumes.result.failures[0]?.message ?? 'volumes not ready');
       record(r, volumes.result);
       publishStatus(r, pod, observed, volumes.result);
       return { outcome: { uid, failed: true }, finished: false };
@@ -308,9 +333,14 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     for (const f of result.failures) {
       logger.warn({ ...podLogFields(podRefOf(r.pod)), uid, step: f.step, reason: f.reason, container: f.container, message: f.message }, 'sync step failed');
     }
+    noteFailures(result);
     deps.prober.track(pod, after, status.podIP);
-    const progress = syncingProgressOf(after, pod.spec?.containers?.length ?? 0, status.phase);
-    if (progress) changeWorkerState(r, { state: 'syncing', progress }, logger);
+    // The lifecycle states this sync went through, each on its line (a final phase: stopFinished's).
+    const lifecycle = podLifecycleOf({ pod, observed: after, phase: status.phase });
+    const created = { sandbox: (result.created?.sandboxIds.length ?? 0) > 0, containers: (result.created?.containers.length ?? 0) > 0 };
+    for (const step of lifecycleStepsOf(lifecycleOfWorker(r.worker) ?? 'Admitted', lifecycle, created)) {
+      if (isSyncingProgress(step)) changeWorkerState(r, { state: 'syncing', progress: step }, logger);
+    }
     // Wake again when the active deadline passes, if nothing else wakes the pod first.
     const untilDeadline = msUntilActiveDeadline(r.pod, status.startTime, Date.now());
     const retryAfterMs = untilDeadline === undefined ? result.retryAfterMs : clampTimerMs(Math.min(result.retryAfterMs ?? MAX_TIMER_MS, Math.max(untilDeadline, 1)));
@@ -336,15 +366,17 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
         mirrorEnsured = true;
         await ensureMirror(r);
       }
+      // Each step is a root span of the pod's timeline (pod.sync, pod.admission, pod.terminate, ...).
+      const traced = <T>(name: string, fn: () => Promise<T>): Promise<T> => tracing.podRoot(name, { uid, name: r.pod.metadata?.name ?? '', namespace: r.pod.metadata?.namespace ?? 'default' }, { 'pod.worker.step': step.kind }, fn);
       switch (step.kind) {
-        case 'cleanUp': await cleanUp(r); return outcome;
-        case 'terminate': return terminate(r);
-        case 'admit': await admit(r); continue;
-        case 'stopFinished': await stopFinished(r); return outcome;
-        case 'failDeadline': await failDeadline(r); continue;
+        case 'cleanUp': await traced('pod.cleanUp', () => cleanUp(r)); return outcome;
+        case 'terminate': return traced('pod.terminate', () => terminate(r));
+        case 'admit': await traced('pod.admission', () => admit(r).then(() => noteAdmission(r))); continue;
+        case 'stopFinished': await traced('pod.stopFinished', () => stopFinished(r)); return outcome;
+        case 'failDeadline': await traced('pod.failDeadline', () => failDeadline(r)); continue;
         case 'idle': return outcome;
         case 'sync': {
-          const synced = await sync(r);
+          const synced = await traced('pod.sync', () => sync(r));
           outcome = synced.outcome;
           // A sync that ends in a final phase stops the pod in this same wake.
           if (!synced.finished) return outcome;
@@ -362,7 +394,8 @@ export function createPodWorker(deps: PodWorkerDeps): (uid: string) => Promise<P
     r.updatedSinceSync = false;
     const took = { operation: undefined as PodWorkerOperation | undefined };
     try {
-      return await runSteps(r, updated, took);
+      // Everything this wake does (CRI calls, volumes, kills) logs with the pod and its uid.
+      return await withPodLogScope({ pod: podFullName(r.pod), uid }, () => runSteps(r, updated, took));
     } finally {
       if (took.operation) deps.metrics?.workerDone(took.operation, (performance.now() - started) / 1000);
     }

@@ -15,6 +15,8 @@ import { step, type ContainerType, type ExecutorDeps } from './executor-deps.ts'
 import { runLifecycleHook } from './lifecycle-hooks.ts';
 import { killContainer } from './kill-step.ts';
 import type { PodRef } from '../../pod/pod-ref.ts';
+import { inSpan } from '../../trace/in-span.ts';
+import { CONTAINER_ID, CONTAINER_NAME, IMAGE_NAME } from '../../trace/span-attributes.ts';
 
 export interface ContainerStart {
   pod: V1Pod;
@@ -73,8 +75,8 @@ async function startContainerSteps(deps: ExecutorDeps, ref: PodRef, s: Container
 
   let containerId: string;
   try {
-    ({ containerId } = await step(deps, ref, 'create', name, () =>
-      deps.runtime.createContainer({ podSandboxId: s.sandboxId, config, sandboxConfig: s.sandboxConfig })));
+    ({ containerId } = await inSpan('CreateContainer', { [CONTAINER_NAME]: name, [IMAGE_NAME]: container.image ?? '', attempt: s.attempt }, () => step(deps, ref, 'create', name, () =>
+      deps.runtime.createContainer({ podSandboxId: s.sandboxId, config, sandboxConfig: s.sandboxConfig })), (r) => ({ [CONTAINER_ID]: r.containerId })));
   } catch (err) {
     const message = errorMessage(err);
     result.event('Warning', 'Failed', `Error: ${message}`, name);
@@ -85,7 +87,7 @@ async function startContainerSteps(deps: ExecutorDeps, ref: PodRef, s: Container
   result.event('Normal', 'Created', `Created container: ${name}`, name);
 
   try {
-    await step(deps, ref, 'start', name, () => deps.runtime.startContainer({ containerId }));
+    await inSpan('StartContainer', { [CONTAINER_NAME]: name, [CONTAINER_ID]: containerId }, () => step(deps, ref, 'start', name, () => deps.runtime.startContainer({ containerId })));
   } catch (err) {
     const message = errorMessage(err);
     result.event('Warning', 'Failed', `Error: ${message}`, name);

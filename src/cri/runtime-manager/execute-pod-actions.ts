@@ -14,6 +14,7 @@ import { sandboxIPs } from './observe.ts';
 import { errorMessage, SyncResultBuilder } from './sync-result.ts';
 import type { ExecutorDeps } from './executor-deps.ts';
 import { podDescription, podLogFields, type PodRef } from '../../pod/pod-ref.ts';
+import { noteOnActiveSpan } from '../../trace/in-span.ts';
 
 interface CurrentSandbox {
   id: string;
@@ -28,6 +29,7 @@ export async function executePodActions(deps: ExecutorDeps, pod: V1Pod, observed
   observed = await withSandboxIPs(deps, pod, observed);
   const plan = computePodActions(pod, observed, deps.containerBackoff, deps.clock(), ctx.probeResults);
   deps.logger.debug({ ...podLogFields(ref), actions: plan.actions }, 'computed pod actions');
+  noteOnActiveSpan(planAttributes(plan.actions));
 
   let sandbox: CurrentSandbox | undefined;
   const existing = observed.sandboxes.find(s => s.id === plan.sandboxId);
@@ -99,4 +101,10 @@ async function withSandboxIPs(deps: ExecutorDeps, pod: V1Pod, observed: RuntimeP
     deps.logger.debug({ uid: observed.uid, sandbox: newest.id, err: errorMessage(err) }, 'PodSandboxStatus failed; using the snapshot');
     return observed;
   }
+}
+
+/** What computePodActions decided, for the sync's span: the actions' types and their reasons. */
+function planAttributes(actions: PodAction[]): Record<string, string> {
+  const reasons = [...new Set(actions.map((a) => a.reason))];
+  return { actions: actions.map((a) => a.type).join(',') || 'none', reason: reasons.join('; ') || 'nothing to do' };
 }

@@ -7,6 +7,7 @@ import type { RuntimePodStatus } from './pod-runtime.ts';
 import { killPodWithResult } from './kill-step.ts';
 import { relist } from './observe.ts';
 import { podLogFields } from '../../pod/pod-ref.ts';
+import { withPodLogScope } from '../../pod/pod-log-scope.ts';
 import { errorMessage, SyncResultBuilder } from './sync-result.ts';
 import type { ExecutorDeps } from './executor-deps.ts';
 
@@ -14,14 +15,19 @@ export async function garbageCollect(deps: ExecutorDeps, knownPodUids: ReadonlyS
   deps.containerBackoff.gc();
   deps.imageBackoff.gc();
   for (const pod of await relist(deps)) {
-    if (!knownPodUids.has(pod.uid)) {
-      const result = new SyncResultBuilder();
-      await killPodWithResult(deps, pod, pod, { remove: true }, result);
-      for (const f of result.build().failures) deps.logger.warn({ ...podLogFields(pod), reason: f.reason, err: f.message }, 'removing an unknown pod failed');
-      continue;
-    }
-    await removeDeadInstances(deps, pod);
+    // Each pod's collection in its log scope: its CRI calls' lines carry its pod and uid.
+    await withPodLogScope(podLogFields(pod), () => collectPod(deps, pod, knownPodUids.has(pod.uid)));
   }
+}
+
+async function collectPod(deps: ExecutorDeps, pod: RuntimePodStatus, known: boolean): Promise<void> {
+  if (!known) {
+    const result = new SyncResultBuilder();
+    await killPodWithResult(deps, pod, pod, { remove: true }, result);
+    for (const f of result.build().failures) deps.logger.warn({ ...podLogFields(pod), reason: f.reason, err: f.message }, 'removing an unknown pod failed');
+    return;
+  }
+  await removeDeadInstances(deps, pod);
 }
 
 async function removeDeadInstances(deps: ExecutorDeps, pod: RuntimePodStatus): Promise<void> {

@@ -66,12 +66,13 @@ export function createGenericRuntimeManager(opts: GenericRuntimeManagerOptions):
 
   return {
     async info(): Promise<RuntimeInfo> {
-      const v = await deps.runtime.version();
+      // Quiet (trace), as the health check below: asked on every node status update.
+      const v = await deps.runtime.version({ version: 'v1' }, { quiet: true });
       return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion, runtimeApiVersion: v.runtimeApiVersion };
     },
     async health(): Promise<RuntimeHealth> {
       try {
-        const { status } = await deps.runtime.status();
+        const { status } = await deps.runtime.status({}, { quiet: true });
         const conditions = status?.conditions ?? [];
         const cond = (type: string) => conditions.find(c => c.type === type);
         const notReady = conditions.filter(c => !c.status).map(c => `${c.type}=false reason:${c.reason} message:${c.message}`);

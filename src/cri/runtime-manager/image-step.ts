@@ -9,6 +9,8 @@ import type { ImageUser } from './security-context.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
 import { step, type ExecutorDeps } from './executor-deps.ts';
 import type { PodRef } from '../../pod/pod-ref.ts';
+import { inSpan } from '../../trace/in-span.ts';
+import { CONTAINER_NAME, IMAGE_NAME, IMAGE_REF } from '../../trace/span-attributes.ts';
 
 export interface EnsuredImage {
   imageRef: string;
@@ -69,8 +71,8 @@ export async function ensureImage(
   let lastError: unknown;
   for (const auth of credentials.length ? credentials : [undefined]) {
     try {
-      const { imageRef } = await step(deps, ref, 'pull', container.name, () =>
-        deps.image.pullImage({ image: spec, ...(auth ? { auth } : {}), sandboxConfig }));
+      const { imageRef } = await inSpan('PullImage', { [IMAGE_NAME]: image, [CONTAINER_NAME]: container.name }, () => step(deps, ref, 'pull', container.name, () =>
+        deps.image.pullImage({ image: spec, ...(auth ? { auth } : {}), sandboxConfig })), (r) => ({ [IMAGE_REF]: r.imageRef }));
       const seconds = ((performance.now() - started) / 1000).toFixed(3);
       const status = (await deps.image.imageStatus({ image: spec })).image;
       const size = status ? ` Image size: ${status.size} bytes.` : '';

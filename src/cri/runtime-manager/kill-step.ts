@@ -18,6 +18,8 @@ import { podGracePeriodSeconds } from '../../pod/grace-period.ts';
 import { isActiveContainer } from '../../pod/active-container.ts';
 import { sidecarsOf } from '../../pod/sidecar.ts';
 import type { PodRef } from '../../pod/pod-ref.ts';
+import { exposeSpanFor, inSpan } from '../../trace/in-span.ts';
+import { CONTAINER_ID, CONTAINER_NAME, SANDBOX_ID } from '../../trace/span-attributes.ts';
 
 const MIN_GRACE_SECONDS = 2;
 // Margin on top of the grace period for the StopContainer call's deadline.
@@ -48,7 +50,7 @@ export async function killContainer(deps: ExecutorDeps, ref: PodRef, c: Pick<Obs
   }
   grace = opts.gracePeriodOverride !== undefined ? Math.max(grace, 0) : Math.max(grace, MIN_GRACE_SECONDS);
   try {
-    await step(deps, ref, 'kill', c.name, () => deps.runtime.stopContainer({ containerId: c.id, timeout: grace }, { timeoutMs: grace * 1000 + STOP_CALL_MARGIN_MS }));
+    await inSpan('StopContainer', { [CONTAINER_NAME]: c.name, [CONTAINER_ID]: c.id, 'grace.seconds': grace }, () => step(deps, ref, 'kill', c.name, () => deps.runtime.stopContainer({ containerId: c.id, timeout: grace }, { timeoutMs: grace * 1000 + STOP_CALL_MARGIN_MS })));
     return true;
   } catch (err) {
     if (isNotFound(err)) return true;
@@ -76,10 +78,10 @@ export async function killPodWithResult(deps: ExecutorDeps, ref: PodRef, observe
   if (!opts.remove || result.failed) return;
 
   for (const c of observed.containers) {
-    await removeIgnoringNotFound(() => deps.runtime.removeContainer({ containerId: c.id }), 'RemoveContainerError', result, c.name);
+    await inSpan('RemoveContainer', { [CONTAINER_NAME]: c.name, [CONTAINER_ID]: c.id }, () => removeIgnoringNotFound(() => deps.runtime.removeContainer({ containerId: c.id }), 'RemoveContainerError', result, c.name));
   }
   for (const s of observed.sandboxes) {
-    await removeIgnoringNotFound(() => deps.runtime.removePodSandbox({ podSandboxId: s.id }), 'RemovePodSandboxError', result);
+    await inSpan('RemovePodSandbox', { [SANDBOX_ID]: s.id }, () => removeIgnoringNotFound(() => deps.runtime.removePodSandbox({ podSandboxId: s.id }), 'RemovePodSandboxError', result));
   }
   // The termination-message files and the hosts file this manager made for the pod's containers.
   await rm(join(deps.rootDir, 'pods', ref.uid, 'containers'), { recursive: true, force: true });
@@ -94,12 +96,15 @@ export async function killPodWithResult(deps: ExecutorDeps, ref: PodRef, observe
 export async function stopSandboxes(deps: ExecutorDeps, ref: PodRef, sandboxIds: string[], result: SyncResultBuilder): Promise<void> {
   for (const id of sandboxIds) {
     try {
-      try {
-        await step(deps, ref, 'stopSandbox', undefined, () => deps.runtime.stopPodSandbox({ podSandboxId: id }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      await deps.network.release({ podUid: ref.uid, podName: ref.name, podNamespace: ref.namespace, sandboxId: id });
+      // The stop and the network's release in one span; the CNI DEL the runtime runs nests under it.
+      await inSpan('StopPodSandbox', { [SANDBOX_ID]: id }, () => exposeSpanFor(ref.uid, async () => {
+        try {
+          await step(deps, ref, 'stopSandbox', undefined, () => deps.runtime.stopPodSandbox({ podSandboxId: id }));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        await deps.network.release({ podUid: ref.uid, podName: ref.name, podNamespace: ref.namespace, sandboxId: id });
+      }));
     } catch (err) {
       const message = errorMessage(err);
       result.fail({ step: 'stopSandbox', reason: 'KillPodSandboxError', message });

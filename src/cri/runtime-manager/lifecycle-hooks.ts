@@ -10,6 +10,8 @@ import { podDescription, type PodRef } from '../../pod/pod-ref.ts';
 import { errorMessage } from './sync-result.ts';
 import { step, type ExecutorDeps } from './executor-deps.ts';
 import { clampTimerMs } from '../../util/timer-limit.ts';
+import { inSpan, markActiveSpanFailed } from '../../trace/in-span.ts';
+import { CONTAINER_ID, CONTAINER_NAME } from '../../trace/span-attributes.ts';
 
 export type HookName = 'postStart' | 'preStop';
 
@@ -23,7 +25,16 @@ export interface HookTarget {
 
 export type HookOutcome = { ok: true } | { ok: false; message: string };
 
-export async function runLifecycleHook(deps: ExecutorDeps, ref: PodRef, hook: HookName, handler: V1LifecycleHandler, t: HookTarget): Promise<HookOutcome> {
+export function runLifecycleHook(deps: ExecutorDeps, ref: PodRef, hook: HookName, handler: V1LifecycleHandler, t: HookTarget): Promise<HookOutcome> {
+  const kind = handler.exec ? 'exec' : handler.httpGet ? 'httpGet' : handler.sleep ? 'sleep' : 'none';
+  return inSpan(hook, { [CONTAINER_NAME]: t.container.name, [CONTAINER_ID]: t.containerId, 'hook.handler': kind }, async () => {
+    const outcome = await runHook(deps, ref, hook, handler, t);
+    if (!outcome.ok) markActiveSpanFailed(outcome.message);
+    return outcome;
+  });
+}
+
+async function runHook(deps: ExecutorDeps, ref: PodRef, hook: HookName, handler: V1LifecycleHandler, t: HookTarget): Promise<HookOutcome> {
   const name = t.container.name;
   const pod = podDescription(ref);
   try {

@@ -132,7 +132,8 @@ async function terminationMessageOf(s: ContainerStatus): Promise<string> {
 /** Every pod the runtime holds, grouped by the pod UID label; sandboxes and containers without
  * it were not made by a kubelet and are left out. */
 export async function relist(deps: ObserveDeps): Promise<RuntimePodStatus[]> {
-  const [{ items }, { containers }] = await Promise.all([deps.runtime.listPodSandbox({}), deps.runtime.listContainers({})]);
+  // Quiet: a relist runs every second; the PLEG logs what changed, not that it looked.
+  const [{ items }, { containers }] = await Promise.all([deps.runtime.listPodSandbox({}, { quiet: true }), deps.runtime.listContainers({}, { quiet: true })]);
   const pods = new Map<string, RuntimePodStatus>();
   const podOf = (labels: Record<string, string>) => {
     const id = podIdentityOf(labels);

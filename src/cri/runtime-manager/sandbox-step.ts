@@ -8,6 +8,8 @@ import { sandboxIPs } from './observe.ts';
 import { errorMessage, type SyncResultBuilder } from './sync-result.ts';
 import { step, type ExecutorDeps } from './executor-deps.ts';
 import type { PodRef } from '../../pod/pod-ref.ts';
+import { exposeSpanFor, inSpan } from '../../trace/in-span.ts';
+import { SANDBOX_ID } from '../../trace/span-attributes.ts';
 
 export interface CreatedSandbox {
   id: string;
@@ -41,12 +43,18 @@ export async function createSandbox(
   }
   if ((config.metadata?.attempt ?? 0) > 0) result.event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
 
-  let id: string;
+  // One span for the sandbox and what it took to learn its IPs; the CNI plugins the runtime runs meanwhile nest under it.
   try {
-    ({ podSandboxId: id } = await step(deps, ref, 'sandbox', undefined, () => deps.runtime.runPodSandbox({ config, runtimeHandler })));
+    return await inSpan('RunPodSandbox', { 'runtime.handler': runtimeHandler, attempt: config.metadata?.attempt ?? 0 },
+      () => exposeSpanFor(ref.uid, () => runSandbox(deps, ref, pod, config, runtimeHandler, result)),
+      (s) => ({ [SANDBOX_ID]: s.id, 'k8s.pod.ip': s.ips.join(',') }));
   } catch (err) {
     return fail(errorMessage(err));
   }
+}
+
+async function runSandbox(deps: ExecutorDeps, ref: PodRef, pod: V1Pod, config: PodSandboxConfig, runtimeHandler: string, result: SyncResultBuilder): Promise<CreatedSandbox> {
+  const { podSandboxId: id } = await step(deps, ref, 'sandbox', undefined, () => deps.runtime.runPodSandbox({ config, runtimeHandler }));
   result.createdSandbox(id);
   if (pod.spec?.hostNetwork) return { id, ips: [], runtimeHandler };
   try {

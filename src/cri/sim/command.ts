@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../agent/config/config-error.ts';
 import { createLogger } from '../../agent/logger.ts';
+import { parseLogFormat } from '../../agent/config/value-parsers.ts';
 import { runUntilSignal } from '../../agent/run-until-signal.ts';
 import { parseCriEndpoint } from '../endpoint.ts';
 
@@ -19,6 +20,7 @@ interface SimRuntimeFlags {
   /** false with --no-container-events. */
   containerEvents: boolean;
   logLevel: string;
+  logFormat?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -35,10 +37,13 @@ export function registerSimRuntimeCommand(program: Command): void {
     .option('--delay <RPC:nth=N:ms=M>', 'hold the Nth call of an RPC M milliseconds (also :times=N|all) (repeatable)', collect, [])
     .option('--no-container-events', 'answer GetContainerEvents with UNIMPLEMENTED, as containerd 1.6 does (agents then relist every second)')
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error', 'info')
+    .option('--log-format <format>', 'json or text; default: text when stderr is a terminal, else json')
     .action(async (flags: SimRuntimeFlags, command: Command) => {
       let socketPath: string;
       let faults;
+      let logFormat: 'json' | 'text' | undefined;
       try {
+        if (flags.logFormat !== undefined) logFormat = parseLogFormat('--log-format', flags.logFormat);
         try {
           socketPath = parseCriEndpoint(flags.listen).socketPath;
         } catch (err) {
@@ -58,7 +63,7 @@ export function registerSimRuntimeCommand(program: Command): void {
         if (err instanceof ConfigError) command.error(`error: ${err.message}`, { exitCode: 2, code: 'mini-kubelet.config' });
         throw err;
       }
-      const logger = createLogger(flags.logLevel);
+      const logger = await createLogger(flags.logLevel, { format: logFormat });
       const { startSimRuntime } = await import('./server.ts');
       await runUntilSignal(logger, async () => {
         const sim = await startSimRuntime({ socketPath, images: flags.image, faults, logger, containerEvents: flags.containerEvents });

@@ -1,6 +1,7 @@
 // Containers of the simulated runtime and their lifecycle: created → running → exited.
-// A started container follows its ProcessPlan (process.ts): it exits by itself, or runs until
-// StopContainer, StopPodSandbox or RemoveContainer ends it.
+// A started container plays its ProcessPlan (process.ts) on timers: each line it prints is
+// appended to its CRI log file as it happens, each `sleep` waits; it exits by itself, or runs
+// until StopContainer, StopPodSandbox or RemoveContainer ends it.
 import { isAbsolute, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig.ts';
@@ -12,7 +13,9 @@ import { newId, nowNs } from './clock.ts';
 import { invalidArgument, notFound, SimError } from './errors.ts';
 import { matchesLabels, resolveId } from './filters.ts';
 import type { ImageStore, SimImage } from './images.ts';
-import { appendCriLog } from './log-file.ts';
+import { appendCriLog, criLogLine } from './log-file.ts';
+import { appendFileSync } from 'node:fs';
+import type { Effect } from './shell.ts';
 import { planProcess, type ProcessPlan } from './process.ts';
 import type { SandboxStore, SimSandbox } from './sandboxes.ts';
 import type { LifecycleChange, LifecycleFeed } from './lifecycle-feed.ts';
@@ -38,7 +41,7 @@ export interface SimContainer {
   resources: LinuxContainerResources__Output | null;
   plan: ProcessPlan;
   reservedName: string;
-  /** Pending self-exit (e.g. `sleep N`). */
+  /** Pending end of a `sleep` of its script. */
   exitTimer?: NodeJS.Timeout;
   /** Pending SIGKILL at the end of a stop's grace period. */
   killTimer?: NodeJS.Timeout;
@@ -114,14 +117,56 @@ export class ContainerStore {
     if (sandbox.state !== 'SANDBOX_READY') {
       throw new SimError(status.UNKNOWN, `sandbox container "${sandbox.id}" is not running`);
     }
-    if (c.logPath) await appendCriLog(c.logPath, c.plan.stdout);
+    if (c.logPath) await appendCriLog(c.logPath, []);
     c.state = 'CONTAINER_RUNNING';
     c.startedAt = nowNs();
     c.exited = new Promise<void>((resolve) => { c.markExited = resolve; });
     this.announce('CONTAINER_STARTED_EVENT', c);
-    const exit = c.plan.exit;
-    if (exit && exit.afterMs <= 0) this.finish(c, exit.code);
-    else if (exit) c.exitTimer = setTimeout(() => this.finish(c, exit.code), exit.afterMs).unref();
+    this.play(c, c.plan.run({ hostname: sandbox.config.hostname || sandbox.metadata.name, env: c.config.envs ?? [] }));
+  }
+
+  /** Drives a script: runs it until it sleeps, writes what it printed, and goes on when the
+   * sleep is over; a script that returns has exited. Synchronous up to its first sleep, so a
+   * command such as `exit 3` has exited when StartContainer answers. */
+  private play(c: SimContainer, script: Generator<Effect, number>): void {
+    // setTimeout holds at most 2^31-1 ms (24.8 days); a longer sleep waits in pieces.
+    const wait = (ms: number): void => {
+      const now = Math.min(ms, 2 ** 31 - 1);
+      c.exitTimer = setTimeout(() => (ms > now ? wait(ms - now) : step()), now).unref();
+    };
+    const step = (): void => {
+      c.exitTimer = undefined;
+      if (c.state !== 'CONTAINER_RUNNING') return;
+      let lines = '';
+      const flush = () => {
+        if (lines && c.logPath) appendFileSync(c.logPath, lines);
+        lines = '';
+      };
+      for (;;) {
+        let next: IteratorResult<Effect, number>;
+        try {
+          next = script.next();
+        } catch (err) {
+          // A bug in the sim's shell must not take the runtime down: the container fails, visibly.
+          lines += criLogLine('stderr', `sim-runtime: internal error while playing the command: ${(err as Error).message}`);
+          next = { done: true, value: 127 };
+        }
+        if (next.done) {
+          flush();
+          this.finish(c, next.value);
+          return;
+        }
+        const effect = next.value;
+        if (effect.k === 'out') lines += criLogLine(effect.stream, effect.text);
+        else if (effect.k === 'forever') return flush();
+        else if (effect.k === 'sleep') {
+          flush();
+          wait(effect.ms);
+          return;
+        }
+      }
+    };
+    step();
   }
 
   /** Ends a running container. The process model decides how it reacts to SIGTERM: a plain

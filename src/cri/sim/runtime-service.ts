@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { nowNs } from './clock.ts';
 import type { ContainerStore, SimContainer } from './containers.ts';
 import { SimError } from './errors.ts';
-import { planExec } from './process.ts';
+import { planExec, type ProcessEnv } from './process.ts';
 import type { SimStreamingServer } from './streaming-server.ts';
 import { simContainerStats } from './usage.ts';
 import type { SandboxStore, SimSandbox } from './sandboxes.ts';
@@ -32,6 +32,11 @@ export interface RuntimeServiceDeps extends HandlerContext {
 
 export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeServiceHandlers {
   const { sandboxes, containers } = deps;
+  /** What a command played in the container sees: the pod's hostname and the container's env. */
+  const processEnvOf = (c: SimContainer): ProcessEnv => {
+    const sandbox = sandboxes.find(c.sandboxId);
+    return { hostname: sandbox?.config.hostname || sandbox?.metadata.name || 'localhost', env: c.config.envs ?? [] };
+  };
   const runningContainer = (id: string) => {
     const c = containers.get(id);
     if (c.state !== 'CONTAINER_RUNNING') throw new SimError(status.UNKNOWN, `container ${c.id} is not running (state: ${c.state})`);
@@ -117,7 +122,7 @@ export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeService
     // Sessions on the simulated streaming server (streaming-server.ts): a scripted shell.
     Exec: unary(deps, 'Exec', (req) => {
       const c = runningContainer(req.containerId);
-      return { url: deps.streaming.register({ kind: 'exec', cmd: req.cmd, tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, running: () => c.state === 'CONTAINER_RUNNING' }) };
+      return { url: deps.streaming.register({ kind: 'exec', cmd: req.cmd, tty: req.tty, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, running: () => c.state === 'CONTAINER_RUNNING', env: processEnvOf(c) }) };
     }),
     Attach: unary(deps, 'Attach', (req) => {
       const c = runningContainer(req.containerId);
@@ -135,7 +140,7 @@ export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeService
       if (c.state !== 'CONTAINER_RUNNING') {
         throw new SimError(status.UNKNOWN, `container "${c.id}" is in ${c.state} state, not running`);
       }
-      const plan = planExec(req.cmd);
+      const plan = planExec(req.cmd, processEnvOf(c));
       const runsMs = plan.exit?.afterMs ?? 0;
       if (req.timeout > 0 && runsMs > req.timeout * 1000) {
         await sleep(req.timeout * 1000);
@@ -144,7 +149,7 @@ export function runtimeServiceHandlers(deps: RuntimeServiceDeps): RuntimeService
       if (runsMs > 0) await sleep(runsMs);
       return {
         stdout: Buffer.from(plan.stdout.map((l) => `${l}\n`).join('')),
-        stderr: Buffer.alloc(0),
+        stderr: Buffer.from(plan.stderr.map((l) => `${l}\n`).join('')),
         exitCode: plan.exit?.code ?? 0,
       };
     }),

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import { loadCriPackage } from '../proto-loader.ts';
 import { FaultInjector } from './faults.ts';
+import { ReceivedTraceContext } from './received-trace-context.ts';
 import { containerEventStreams } from './event-stream.ts';
 import { imageServiceHandlers } from './image-service.ts';
 import { runtimeServiceHandlers } from './runtime-service.ts';
@@ -31,6 +32,8 @@ export interface SimRuntime {
   endpoint: string;
   faults: FaultInjector;
   state: SimState;
+  /** The traceparent each RPC's callers sent (the agent's trace, continued into the runtime). */
+  traceContext: ReceivedTraceContext;
   /** Stops serving and removes the socket. Like containerd's shims, the state (and its
    * running containers) lives on: pass `state` to a new startSimRuntime to resume it. Its
    * timers do not keep the process alive. */
@@ -44,7 +47,8 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
   const state = opts.state ?? new SimState(opts);
   if (opts.state) for (const ref of opts.images ?? []) state.images.add(ref);
   const faults = opts.faults ?? new FaultInjector();
-  const ctx = { faults, log };
+  const traceContext = new ReceivedTraceContext();
+  const ctx = { faults, log, traceContext };
 
   const pkg = loadCriPackage();
   const streaming = await startSimStreamingServer(log);
@@ -86,5 +90,5 @@ export async function startSimRuntime(opts: SimRuntimeOptions): Promise<SimRunti
     log.info({ endpoint }, 'simulated CRI runtime stopped');
   })());
 
-  return { endpoint, faults, state, stop };
+  return { endpoint, faults, state, traceContext, stop };
 }

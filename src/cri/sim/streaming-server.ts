@@ -12,10 +12,12 @@ import type { Logger } from 'pino';
 import {
   Control, controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FLAG_FIN, FrameReader, HeaderCompressor, HeaderDecompressor, streamIdOf,
 } from '../../util/spdy-frames.ts';
-import { planExec } from './process.ts';
+import { planExec, type ProcessEnv } from './process.ts';
 
 export type StreamSession =
-  | { kind: 'exec'; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean; running: () => boolean }
+  | { kind: 'exec'; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean; running: () => boolean;
+      /** The container's hostname and env, for the script's $(hostname) and $VARS. */
+      env?: ProcessEnv }
   | { kind: 'attach'; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean; running: () => boolean }
   | { kind: 'portforward'; ports: number[] };
 
@@ -141,6 +143,12 @@ class ServerSession {
     if (id !== undefined && text) this.write(dataFrame(id, Buffer.from(text)));
   }
 
+  /** stderr, or stdout with a TTY (a terminal has one stream). */
+  private err(text: string): void {
+    const id = this.byType.get('stderr') ?? this.byType.get('stdout');
+    if (id !== undefined && text) this.write(dataFrame(id, Buffer.from(text)));
+  }
+
   /** The scripted process; its exit ends the session with the v4 status on the error stream. */
   private async run(): Promise<void> {
     const s = this.session as Exclude<StreamSession, { kind: 'portforward' }>;
@@ -153,22 +161,23 @@ class ServerSession {
         }, 500);
       });
     } else if (s.stdin && SHELLS.has(basename(s.cmd[0] ?? '')) && s.cmd[1] !== '-c') {
-      code = await this.shell(s.tty, nl);
+      code = await this.shell(s.tty, nl, s.kind === 'exec' ? s.env : undefined);
     } else if (s.stdin && basename(s.cmd[0] ?? '') === 'cat' && s.cmd.length === 1) {
       await new Promise<void>((resolve) => {
         this.onStdin = (chunk) => this.out(chunk.toString());
         this.onStdinEnd = resolve;
       });
     } else {
-      const plan = planExec(s.cmd);
+      const plan = planExec(s.cmd, s.env);
       for (const line of plan.stdout) this.out(`${line}${nl}`);
+      for (const line of plan.stderr) this.err(`${line}${nl}`);
       code = plan.exit?.code ?? 0;
     }
     this.finish(code, s.kind === 'exec' ? s.cmd : []);
   }
 
   /** `sh` with stdin: a prompt, each line played as `sh -c line`, until `exit` or the end of stdin. */
-  private shell(tty: boolean, nl: string): Promise<number> {
+  private shell(tty: boolean, nl: string, env?: ProcessEnv): Promise<number> {
     const prompt = () => this.out(tty ? '/ # ' : '');
     prompt();
     return new Promise((resolve) => {
@@ -182,8 +191,9 @@ class ServerSession {
           const line = this.stdinLine.slice(0, at).trim();
           this.stdinLine = this.stdinLine.slice(at + 1);
           if (!line) { prompt(); continue; }
-          const plan = planExec(['sh', '-c', line]);
+          const plan = planExec(['sh', '-c', line], env);
           for (const l of plan.stdout) this.out(`${l}${nl}`);
+          for (const l of plan.stderr) this.err(`${l}${nl}`);
           if (/^exit\b/.test(line)) return resolve(plan.exit?.code ?? 0);
           prompt();
         }

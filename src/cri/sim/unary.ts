@@ -4,10 +4,13 @@ import { status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall 
 import type { Logger } from 'pino';
 import { SimError } from './errors.ts';
 import type { CriRpcName, FaultInjector } from './faults.ts';
+import type { ReceivedTraceContext } from './received-trace-context.ts';
 
 export interface HandlerContext {
   faults: FaultInjector;
   log: Logger;
+  /** Where each call's traceparent is kept (absent: not kept). */
+  traceContext?: ReceivedTraceContext;
 }
 
 export function unary<Req, Res>(ctx: HandlerContext, rpc: CriRpcName, handle: (req: Req) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
@@ -15,6 +18,7 @@ export function unary<Req, Res>(ctx: HandlerContext, rpc: CriRpcName, handle: (r
     const started = performance.now();
     void (async () => {
       try {
+        ctx.traceContext?.record(rpc, call.metadata?.get('traceparent')[0]?.toString());
         await ctx.faults.before(rpc);
         const res = await handle(call.request);
         ctx.log.debug({ rpc, ms: Math.round(performance.now() - started) }, 'sim RPC');
