@@ -1,4 +1,4 @@
-// `npm run bench:startup -- --n 110 [--parallelism 8]`: pod start-up on real containerd.
+// `npm run bench:startup -- --n 110 [--parallelism 8] [--rounds R]`: pod start-up on real containerd.
 // Prints one JSON line. In one run against one fresh test world it measures
 //   1. the raw CRI floor: the calls a kubelet makes for N one-container pods, no agent;
 //   2. the agent: N pods created in the dev control plane, each timed from its create request
@@ -7,6 +7,8 @@
 // VmHWM), heap (heap_used_mb, heap_total_mb, external_mb, once all pods are Ready) and CPU.
 // The agent half runs twice, on a bare node each time: with the pod timeline buffer (the default;
 // the top-level figures) and with --pod-timelines=false (timelines_off); timelines_cost is the difference.
+// With --rounds R it runs R pairs, in alternating order (on/off, off/on, ...) so neither side
+// always goes first, and timelines_cost compares the medians (in percent of the off figures).
 // MINI_KUBELET_MEMORY_PROBE_VERBOSE=1 prints its heap spaces and resident memory by mapping too.
 // cri_calls_per_pod: CRI calls per pod by method, for the floor (the calls it makes to start the
 // pods) and for the agent (its kubelet_runtime_operations_total on /metrics, scraped just before
@@ -29,12 +31,13 @@ import { busyboxPod, isRunningAndReady, namespace, startAgentHarness } from '../
 import { parseExposition } from '../test/helpers/prometheus-text.ts';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '110' }, parallelism: { type: 'string', default: '8' } },
+  options: { n: { type: 'string', default: '110' }, parallelism: { type: 'string', default: '8' }, rounds: { type: 'string', default: '1' } },
 });
 const n = Number(values.n);
 const parallelism = Number(values.parallelism);
-if (!Number.isInteger(n) || n < 1 || !Number.isInteger(parallelism) || parallelism < 1) {
-  console.error('usage: bench-startup --n N [--parallelism P]  (positive integers)');
+const rounds = Number(values.rounds);
+if (![n, parallelism, rounds].every((v) => Number.isInteger(v) && v >= 1)) {
+  console.error('usage: bench-startup --n N [--parallelism P] [--rounds R]  (positive integers)');
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -131,19 +134,34 @@ try {
   cri.close();
   const floor = await measureCriFloor({ endpoint: world.containerdEndpoint, image: world.images.busybox, n, parallelism, podLogDir: world.podLogDir, logger });
 
-  // The agent half, twice on the same containerd: with the pod timeline buffer (the default) and
-  // with --pod-timelines=false, so what the spans cost shows in agent_s, ratio and rss_mb.
-  const withTimelines = await measureAgent('bench-node', []);
-  await removeEveryPod(world.containerdEndpoint);
-  const withoutTimelines = await measureAgent('bench-node-nt', ['--pod-timelines=false']);
+  // The agent half on the same containerd, with the pod timeline buffer (the default) and with
+  // --pod-timelines=false, so what the spans cost shows in agent_s, ratio and rss_mb; each pair
+  // in the other order than the last, each agent on a bare node.
+  const on: Array<Awaited<ReturnType<typeof measureAgent>>> = [];
+  const off: typeof on = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const timelines of round % 2 === 0 ? [true, false] : [false, true]) {
+      if (on.length + off.length > 0) await removeEveryPod(world.containerdEndpoint);
+      const result = await measureAgent(`bench-node-${timelines ? 'on' : 'off'}-${round}`, timelines ? [] : ['--pod-timelines=false']);
+      (timelines ? on : off).push(result);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const costPct = (pick: (r: (typeof on)[number]) => number) => round((median(on.map(pick)) / median(off.map(pick)) - 1) * 100, 1);
+  const withTimelines = on[0]!;
+  const withoutTimelines = off[0]!;
 
   console.log(JSON.stringify({
     n,
     floor_s: floor.floor_s,
     ...withTimelines,
     timelines_off: withoutTimelines,
-    // What the timeline buffer costs: ratio and peak RSS with it minus without it.
-    timelines_cost: { ratio: round(withTimelines.ratio - withoutTimelines.ratio, 2), rss_mb: round(withTimelines.rss_mb - withoutTimelines.rss_mb, 1) },
+    // What the timeline buffer costs: the medians of ratio and peak RSS with it against without it.
+    timelines_cost: {
+      rounds,
+      ratio_on: on.map((r) => r.ratio), ratio_off: off.map((r) => r.ratio), ratio_pct: costPct((r) => r.ratio),
+      rss_mb_on: on.map((r) => r.rss_mb), rss_mb_off: off.map((r) => r.rss_mb), rss_pct: costPct((r) => r.rss_mb),
+    },
     parallelism,
     floor_pod_ms: floor.pod_ms,
     pull_ms: pullMs,

@@ -405,6 +405,8 @@ function podSources(c: Composition): { updates: Observable<string>; synced: Prom
         // The watch event (or list item, or static file change) is the first span of the pod's timeline.
         const uid = c.tracing.podRoot('pod.watch', podIdentityOf(update.pod), { 'k8s.watch.event': WATCH_EVENT[update.op], 'pod.source': update.source },
           () => registry.apply(update));
+        // As the kubelet's "SyncLoop ADD/UPDATE/DELETE": where a reader following one pod starts.
+        logger.debug({ pod: podFullName(update.pod), uid: update.pod.metadata?.uid, event: WATCH_EVENT[update.op], source: update.source, wakes: Boolean(uid) }, 'pod watch event');
         return uid ? [uid] : EMPTY;
       } catch (err) {
         logger.error({ err, op: update.op, source: update.source, pod: podFullName(update.pod) }, 'pod update could not be applied; skipped');
